@@ -1,0 +1,16 @@
+#![forbid(unsafe_code)]
+//! Kade's domain types and pure rules.
+//!
+//! Nothing in this crate performs I/O, reads a clock or spawns a task: every function takes what
+//! it needs (including "now" and random numbers) as arguments. That keeps the rules testable
+//! without a runtime, and lets the connectors stay thin translators around them.
+
+pub mod backoff;
+pub mod budget;
+pub mod datetime;
+pub mod ids;
+pub mod money;
+
+pub use budget::{Budget, BudgetDecision};
+pub use datetime::PicqerDateTime;
+pub use money::Money;
