@@ -38,9 +38,7 @@ impl PicqerDateTime {
             return None;
         }
         let days = days_from_civil(y, mo, d);
-        Some(PicqerDateTime {
-            secs: days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s),
-        })
+        Some(PicqerDateTime { secs: days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s) })
     }
 
     /// `self` plus `secs` seconds.
@@ -193,7 +191,12 @@ mod tests {
             #[serde(deserialize_with = "deserialize_opt")]
             t: Option<PicqerDateTime>,
         }
-        for (json, some) in [(r#"{"t":null}"#, false), (r#"{"t":""}"#, false), (r#"{"t":"0000-00-00 00:00:00"}"#, false), (r#"{"t":"2020-01-01 10:00:00"}"#, true)] {
+        for (json, some) in [
+            (r#"{"t":null}"#, false),
+            (r#"{"t":""}"#, false),
+            (r#"{"t":"0000-00-00 00:00:00"}"#, false),
+            (r#"{"t":"2020-01-01 10:00:00"}"#, true),
+        ] {
             let w: W = serde_json::from_str(json).unwrap();
             assert_eq!(w.t.is_some(), some, "{json}");
         }

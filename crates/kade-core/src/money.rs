@@ -46,11 +46,7 @@ impl Money {
     pub fn cents(self) -> i64 {
         let step = MONEY_SCALE / 100;
         let half = step / 2;
-        if self.0 >= 0 {
-            (self.0 + half) / step
-        } else {
-            (self.0 - half) / step
-        }
+        if self.0 >= 0 { (self.0 + half) / step } else { (self.0 - half) / step }
     }
 
     /// Reads a JSON float the way Picqer means it: the nearest four-decimal amount. Every decimal
@@ -126,10 +122,7 @@ impl FromStr for Money {
         for _ in frac.len()..4 {
             frac_units *= 10;
         }
-        let units = whole
-            .checked_mul(MONEY_SCALE)
-            .and_then(|w| w.checked_add(frac_units))
-            .ok_or_else(err)?;
+        let units = whole.checked_mul(MONEY_SCALE).and_then(|w| w.checked_add(frac_units)).ok_or_else(err)?;
         Ok(Money(if neg { -units } else { units }))
     }
 }
@@ -153,9 +146,7 @@ impl<'de> Deserialize<'de> for Money {
                 Money::from_f64(v).ok_or_else(|| E::custom(format!("amount out of range: {v}")))
             }
             fn visit_i64<E: de::Error>(self, v: i64) -> Result<Money, E> {
-                v.checked_mul(MONEY_SCALE)
-                    .map(Money)
-                    .ok_or_else(|| E::custom("amount out of range"))
+                v.checked_mul(MONEY_SCALE).map(Money).ok_or_else(|| E::custom("amount out of range"))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Money, E> {
                 i64::try_from(v)

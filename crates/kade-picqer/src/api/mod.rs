@@ -1,0 +1,10 @@
+//! Endpoint methods, grouped by resource. Each is a thin wrapper: build a [`Call`], send it.
+//!
+//! [`Call`]: crate::transport::Call
+
+pub(crate) mod catalogue;
+pub(crate) mod hooks;
+pub(crate) mod orders;
+pub(crate) mod parties;
+pub(crate) mod purchasing;
+pub(crate) mod returns;
