@@ -1,0 +1,94 @@
+//! Command-line interface.
+
+use std::net::SocketAddr;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Kade: a self-hosted integration hub for the Picqer warehouse management system.
+#[derive(Debug, Parser)]
+#[command(name = "kade", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a walk-through on embedded defaults: a seeded Picqer simulator, the Picqer client,
+    /// signed webhooks. Needs no accounts and no network.
+    Demo(DemoArgs),
+    /// Run a partner simulator.
+    #[command(subcommand)]
+    Sim(SimCommand),
+    /// Measure performance; figures are printed as ratios against a floor measured in the same run.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Seeded products in the demo warehouse.
+    #[arg(long, default_value_t = 1_000)]
+    pub products: usize,
+    /// Keep the simulator running after the walk-through (Ctrl-C to stop).
+    #[arg(long)]
+    pub keep_running: bool,
+    /// Where the simulator listens.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// The Picqer API simulator (see docs/simulators.md).
+    Picqer(SimPicqerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimPicqerArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8650")]
+    pub listen: SocketAddr,
+    /// The API key clients must send as the Basic-auth username.
+    #[arg(long, env = "KADE_SIM_PICQER_API_KEY", default_value = "picqer-sim-key")]
+    pub api_key: String,
+    /// Number of seeded products.
+    #[arg(long, default_value_t = 250)]
+    pub products: usize,
+    /// Requests per minute per API key; 0 lifts the limit.
+    #[arg(long, default_value_t = 500)]
+    pub rate_limit: u32,
+    /// Burst capacity of the rate-limit bucket (default: the per-minute limit).
+    #[arg(long)]
+    pub rate_burst: Option<u32>,
+    /// Seed of the generated warehouse; the same seed gives the same data.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// The Picqer client against the Picqer simulator: throughput with the limit lifted, and
+    /// budget adherence under a limit.
+    Picqer(BenchPicqerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchPicqerArgs {
+    /// Catalogue size for the throughput run (limit lifted).
+    #[arg(long, default_value_t = 100_000)]
+    pub products: usize,
+    /// Catalogue size for the budget run.
+    #[arg(long, default_value_t = 50_000)]
+    pub budget_products: usize,
+    /// Rate limit (per minute) for the budget run. The default keeps Picqer's proportions
+    /// (one page per allowed request) at 12x speed, so the run takes seconds, not minutes.
+    #[arg(long, default_value_t = 6_000)]
+    pub budget_rate: u32,
+    /// Burst capacity for the budget run.
+    #[arg(long, default_value_t = 50)]
+    pub budget_burst: u32,
+    /// Repetitions of the throughput run (best is reported).
+    #[arg(long, default_value_t = 3)]
+    pub runs: u32,
+}

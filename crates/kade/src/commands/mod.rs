@@ -1,0 +1,17 @@
+//! The commands behind the CLI.
+
+mod bench;
+mod demo;
+mod receiver;
+mod sim;
+
+use crate::cli::{BenchCommand, Cli, Command, SimCommand};
+
+/// Runs the chosen command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Demo(args) => demo::run(args).await,
+        Command::Sim(SimCommand::Picqer(args)) => sim::picqer(args).await,
+        Command::Bench(BenchCommand::Picqer(args)) => bench::picqer(args).await,
+    }
+}

@@ -1,0 +1,11 @@
+//! Kade's cross-crate tests: the real Picqer client against the real Picqer simulator (and the
+//! real `kade` binary), over loopback HTTP. One test binary, so linking happens once.
+
+mod budget;
+mod cli;
+mod client_errors;
+mod orders;
+mod pagination;
+mod stock;
+mod support;
+mod webhooks;
