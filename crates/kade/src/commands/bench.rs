@@ -24,7 +24,8 @@ pub fn expected_list_calls(n: usize) -> u64 {
 }
 
 async fn sim(products: usize, rate: u32, burst: Option<u32>) -> anyhow::Result<RunningSim> {
-    let cfg = PicqerSimConfig { products, rate_limit_per_minute: rate, rate_burst: burst, ..PicqerSimConfig::default() };
+    let cfg =
+        PicqerSimConfig { products, rate_limit_per_minute: rate, rate_burst: burst, ..PicqerSimConfig::default() };
     start(cfg, "127.0.0.1:0".parse()?).await.context("starting the Picqer simulator")
 }
 
@@ -83,8 +84,16 @@ pub async fn picqer(args: BenchPicqerArgs) -> anyhow::Result<()> {
     }
     s.shutdown().await;
     let per_sec = |d: Duration| args.products as f64 / d.as_secs_f64();
-    println!("  floor (plain HTTP, bytes only): {:>10.0} products/s  ({:.3}s)", per_sec(best_raw), best_raw.as_secs_f64());
-    println!("  kade-picqer typed mirror:       {:>10.0} products/s  ({:.3}s)", per_sec(best_client), best_client.as_secs_f64());
+    println!(
+        "  floor (plain HTTP, bytes only): {:>10.0} products/s  ({:.3}s)",
+        per_sec(best_raw),
+        best_raw.as_secs_f64()
+    );
+    println!(
+        "  kade-picqer typed mirror:       {:>10.0} products/s  ({:.3}s)",
+        per_sec(best_client),
+        best_client.as_secs_f64()
+    );
     println!("  ratio client/floor time:        {:>10.2}x", best_client.as_secs_f64() / best_raw.as_secs_f64());
     println!(
         "  calls used:                     {:>10}  (ceil(N/100) = {}, end-of-list probe included: {})",
@@ -107,9 +116,13 @@ pub async fn picqer(args: BenchPicqerArgs) -> anyhow::Result<()> {
     let stats = c.stats();
     let rate_per_sec = f64::from(args.budget_rate) / 60.0;
     let floor = (stats.requests.saturating_sub(u64::from(args.budget_burst))) as f64 / rate_per_sec;
-    println!("  list calls:                     {:>10}  (expected {})", stats.requests, expected_list_calls(args.budget_products));
+    println!(
+        "  list calls:                     {:>10}  (expected {})",
+        stats.requests,
+        expected_list_calls(args.budget_products)
+    );
     println!("  429 answers:                    {:>10}", stats.rate_limited);
-    println!("  budget floor (calls-burst)/rate:{:>10.3}s", floor);
+    println!("  budget floor (calls-burst)/rate:{floor:>10.3}s");
     println!("  wall time:                      {:>10.3}s", wall.as_secs_f64());
     println!("  ratio wall/floor:               {:>10.3}x  (target <= 1.10)", wall.as_secs_f64() / floor);
     Ok(())

@@ -61,7 +61,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let secret = receiver::random_secret()?;
     let (url, mut events) = receiver::start(vec![WebhookSecret::new(secret.as_bytes())]).await?;
     for event in EVENTS {
-        let hook = NewHook { name: format!("Kade demo {event}"), event: event.into(), address: url.clone(), secret: Some(secret.clone()) };
+        let hook = NewHook {
+            name: format!("Kade demo {event}"),
+            event: event.into(),
+            address: url.clone(),
+            secret: Some(secret.clone()),
+        };
         picqer.create_hook(&hook).await?;
     }
     println!("4. Subscribed {} hooks (each with a secret) to a local receiver at {url}", EVENTS.len());
@@ -91,14 +96,22 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             picqer.create_order(&new).await?
         }
     };
-    println!("5. Order {} created as {} for 2 x {} ({})", order.orderid, order.status.as_str(), product.name, product.productcode);
+    println!(
+        "5. Order {} created as {} for 2 x {} ({})",
+        order.orderid,
+        order.status.as_str(),
+        product.name,
+        product.productcode
+    );
 
     let order = picqer.process_order(order.idorder).await?;
     println!("6. Order sent to the warehouse: {}, {} picklist(s)", order.status.as_str(), order.picklists.len());
 
     let control = reqwest::Client::new();
     let root = sim.root_url();
-    for (step, body) in [("pick", json!({})), ("ship", json!({"parcels": [{"carrier": "postnl"}, {"carrier": "postnl"}]}))] {
+    for (step, body) in
+        [("pick", json!({})), ("ship", json!({"parcels": [{"carrier": "postnl"}, {"carrier": "postnl"}]}))]
+    {
         let resp = control.post(format!("{root}/_sim/orders/{}/{step}", order.idorder)).json(&body).send().await?;
         if !resp.status().is_success() {
             bail!("simulated warehouse could not {step} the order: {}", resp.text().await.unwrap_or_default());
@@ -114,7 +127,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         match next {
             Ok(Some(Received::Event(env))) => {
                 let what = env.resource().map(|(k, id)| format!("{k} {id}")).unwrap_or_default();
-                let status = env.data.get("status").and_then(|s| s.as_str()).map(|s| format!(" → {s}")).unwrap_or_default();
+                let status =
+                    env.data.get("status").and_then(|s| s.as_str()).map(|s| format!(" → {s}")).unwrap_or_default();
                 println!("   ✓ {:<30} {what}{status}", env.event);
                 completed = env.event == "orders.completed";
             }
@@ -149,7 +163,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
 
     if args.keep_running {
-        println!("\nThe simulator keeps running: curl -u {}: {}/orders   (Ctrl-C to stop)", sim.api_key(), sim.base_url());
+        println!(
+            "\nThe simulator keeps running: curl -u {}: {}/orders   (Ctrl-C to stop)",
+            sim.api_key(),
+            sim.base_url()
+        );
         tokio::signal::ctrl_c().await?;
     }
     sim.shutdown().await;

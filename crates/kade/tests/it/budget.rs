@@ -14,7 +14,13 @@ async fn mirrors_50000_products_within_the_budget() {
     // Picqer's proportions (500 requests per minute, one page of 100 per request, 50,000
     // products) with the limit raised 60x so a test takes about a second, and a small burst so the
     // budget binds from the sixth page on.
-    let sim = sim_with(PicqerSimConfig { products: 50_000, rate_limit_per_minute: 30_000, rate_burst: Some(50), ..Default::default() }).await;
+    let sim = sim_with(PicqerSimConfig {
+        products: 50_000,
+        rate_limit_per_minute: 30_000,
+        rate_burst: Some(50),
+        ..Default::default()
+    })
+    .await;
     let picqer = client(&sim);
     let all = picqer.products(&ProductFilter::default()).collect_all().await.unwrap();
     assert_eq!(all.len(), 50_000);
@@ -28,7 +34,13 @@ async fn mirrors_50000_products_within_the_budget() {
 
 #[tokio::test]
 async fn clients_sharing_a_key_share_one_budget() {
-    let sim = sim_with(PicqerSimConfig { products: 5_000, rate_limit_per_minute: 30_000, rate_burst: Some(20), ..Default::default() }).await;
+    let sim = sim_with(PicqerSimConfig {
+        products: 5_000,
+        rate_limit_per_minute: 30_000,
+        rate_burst: Some(20),
+        ..Default::default()
+    })
+    .await;
     let a = client(&sim);
     let b = a.share_budget(a.config().clone()).unwrap();
     let (ra, rb) = tokio::join!(

@@ -45,10 +45,20 @@ async fn sim_picqer_serves_the_documented_shapes() {
     let page: Value = resp.json().await.unwrap();
     let page = page.as_array().expect("lists are bare arrays");
     assert_eq!(page.len(), 100);
-    for field in ["idproduct", "productcode", "name", "price", "idvatgroup", "stock", "tags", "active", "created", "updated"] {
+    for field in
+        ["idproduct", "productcode", "name", "price", "idvatgroup", "stock", "tags", "active", "created", "updated"]
+    {
         assert!(page[0].get(field).is_some(), "product lacks {field}: {}", page[0]);
     }
-    let rest: Value = http.get(format!("{base}/products?offset=100")).basic_auth("k-123", None::<&str>).send().await.unwrap().json().await.unwrap();
+    let rest: Value = http
+        .get(format!("{base}/products?offset=100"))
+        .basic_auth("k-123", None::<&str>)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(rest.as_array().unwrap().len(), 50);
 
     let one: Value = http

@@ -75,7 +75,13 @@ async fn picqer_error_codes_are_kept_and_classified() {
 async fn a_429_is_waited_out_and_the_identical_request_resent() {
     let sim = sim(250).await;
     let picqer = client(&sim);
-    control(&sim, "POST", "/_sim/faults", json!({"method": "GET", "path": "/api/v1/products", "status": 429, "times": 2})).await;
+    control(
+        &sim,
+        "POST",
+        "/_sim/faults",
+        json!({"method": "GET", "path": "/api/v1/products", "status": 429, "times": 2}),
+    )
+    .await;
     let mut pager = picqer.products(&ProductFilter::default()).starting_at(100);
     let page = pager.next_page().await.unwrap().unwrap();
     assert_eq!(page.len(), 100);
@@ -90,11 +96,23 @@ async fn a_429_is_waited_out_and_the_identical_request_resent() {
 async fn server_errors_are_retried_only_where_repeating_is_safe() {
     let sim = sim(10).await;
     let picqer = client(&sim);
-    control(&sim, "POST", "/_sim/faults", json!({"method": "GET", "path": "/api/v1/warehouses", "status": 500, "times": 2})).await;
+    control(
+        &sim,
+        "POST",
+        "/_sim/faults",
+        json!({"method": "GET", "path": "/api/v1/warehouses", "status": 500, "times": 2}),
+    )
+    .await;
     assert!(!picqer.warehouses().await.unwrap().is_empty());
     assert_eq!(journal_for(&sim, "GET", "/api/v1/warehouses").len(), 3);
 
-    control(&sim, "POST", "/_sim/faults", json!({"method": "POST", "path": "/api/v1/orders", "status": 503, "times": 1})).await;
+    control(
+        &sim,
+        "POST",
+        "/_sim/faults",
+        json!({"method": "POST", "path": "/api/v1/orders", "status": 503, "times": 1}),
+    )
+    .await;
     let code = picqer.products(&ProductFilter::default()).collect_all().await.unwrap()[0].productcode.clone();
     let err = picqer.create_order(&order_for(&code, "R-503")).await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Transient);
@@ -106,7 +124,13 @@ async fn a_dropped_create_is_flagged_and_found_by_reference_not_duplicated() {
     let sim = sim(10).await;
     let picqer = client(&sim);
     let code = picqer.products(&ProductFilter::default()).collect_all().await.unwrap()[0].productcode.clone();
-    control(&sim, "POST", "/_sim/faults", json!({"method": "POST", "path": "/api/v1/orders", "drop_after_commit": true})).await;
+    control(
+        &sim,
+        "POST",
+        "/_sim/faults",
+        json!({"method": "POST", "path": "/api/v1/orders", "drop_after_commit": true}),
+    )
+    .await;
     let err = picqer.create_order(&order_for(&code, "WEB-DROP-1")).await.unwrap_err();
     assert!(matches!(err, PicqerError::Transport { maybe_applied: true, .. }), "{err}");
     // The recovery path: look up before creating again. Exactly one order exists.
@@ -119,7 +143,13 @@ async fn a_dropped_create_is_flagged_and_found_by_reference_not_duplicated() {
 async fn a_slow_answer_times_out_and_a_safe_request_is_retried() {
     let sim = sim(10).await;
     let picqer = client_with(&sim, |c| c.timeout = Duration::from_millis(300));
-    control(&sim, "POST", "/_sim/faults", json!({"method": "GET", "path": "/api/v1/vatgroups", "latency_ms": 1500, "times": 1})).await;
+    control(
+        &sim,
+        "POST",
+        "/_sim/faults",
+        json!({"method": "GET", "path": "/api/v1/vatgroups", "latency_ms": 1500, "times": 1}),
+    )
+    .await;
     assert!(!picqer.vatgroups().await.unwrap().is_empty());
     assert_eq!(picqer.stats().retries, 1);
 }

@@ -1,6 +1,8 @@
 //! An order's life and cancellation, with the webhook events the simulator emits on the way.
 
-use kade_picqer::types::{NewHook, NewOrder, NewOrderLine, NewShipment, OrderStatus, Product, ProductFilter, StockChange};
+use kade_picqer::types::{
+    NewHook, NewOrder, NewOrderLine, NewShipment, OrderStatus, Product, ProductFilter, StockChange,
+};
 use kade_picqer::{CancelMode, PicqerClient};
 use serde_json::Value;
 
@@ -32,7 +34,10 @@ fn new_order(p: &Product, amount: i64, reference: &str) -> NewOrder {
 async fn stocked_product(picqer: &PicqerClient, amount: i64) -> Product {
     let p = picqer.products(&ProductFilter::default()).collect_all().await.unwrap().remove(0);
     for w in picqer.warehouses().await.unwrap() {
-        picqer.change_stock(p.idproduct, w.idwarehouse, &StockChange::Absolute { amount, reason: "test".into() }).await.unwrap();
+        picqer
+            .change_stock(p.idproduct, w.idwarehouse, &StockChange::Absolute { amount, reason: "test".into() })
+            .await
+            .unwrap();
     }
     p
 }
@@ -44,7 +49,8 @@ async fn concept_to_completed_with_events_in_order() {
     let product = stocked_product(&picqer, 10).await;
     let rx = Receiver::start(200).await;
     for event in ORDER_EVENTS {
-        let hook = NewHook { name: event.into(), event: event.into(), address: rx.url.clone(), secret: Some("s".into()) };
+        let hook =
+            NewHook { name: event.into(), event: event.into(), address: rx.url.clone(), secret: Some("s".into()) };
         picqer.create_hook(&hook).await.unwrap();
     }
 

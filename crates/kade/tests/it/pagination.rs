@@ -41,7 +41,8 @@ async fn filters_narrow_the_list() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].productcode, code);
     let ids = vec![some[3].idproduct, some[5].idproduct];
-    let by_ids = picqer.products(&ProductFilter { idproducts: ids.clone(), ..Default::default() }).collect_all().await.unwrap();
+    let by_ids =
+        picqer.products(&ProductFilter { idproducts: ids.clone(), ..Default::default() }).collect_all().await.unwrap();
     assert_eq!(by_ids.iter().map(|p| p.idproduct).collect::<Vec<_>>(), ids);
 }
 

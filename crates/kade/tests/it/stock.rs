@@ -23,17 +23,30 @@ async fn stock_never_goes_negative_nor_below_picklist_reservations() {
     let product = picqer.products(&ProductFilter::default()).collect_all().await.unwrap().remove(0);
     let warehouses = picqer.warehouses().await.unwrap();
     for w in &warehouses {
-        let s = picqer.change_stock(product.idproduct, w.idwarehouse, &StockChange::Absolute { amount: 10, reason: "count".into() }).await.unwrap();
+        let s = picqer
+            .change_stock(
+                product.idproduct,
+                w.idwarehouse,
+                &StockChange::Absolute { amount: 10, reason: "count".into() },
+            )
+            .await
+            .unwrap();
         assert_eq!(s.stock, 10);
         assert_arithmetic(&s);
     }
     let wh = warehouses[0].idwarehouse;
-    for bad in [StockChange::Absolute { amount: -1, reason: "x".into() }, StockChange::Relative { change: -11, reason: "x".into() }] {
+    for bad in [
+        StockChange::Absolute { amount: -1, reason: "x".into() },
+        StockChange::Relative { change: -11, reason: "x".into() },
+    ] {
         let err = picqer.change_stock(product.idproduct, wh, &bad).await.unwrap_err();
         assert_eq!((err.status(), err.class()), (Some(400), ErrorClass::Permanent), "{err}");
     }
     assert_eq!(entry(&picqer, product.idproduct, wh).await.stock, 10, "a refused change changes nothing");
-    let s = picqer.change_stock(product.idproduct, wh, &StockChange::Relative { change: -3, reason: "damaged".into() }).await.unwrap();
+    let s = picqer
+        .change_stock(product.idproduct, wh, &StockChange::Relative { change: -3, reason: "damaged".into() })
+        .await
+        .unwrap();
     assert_eq!((s.stock, s.freestock), (7, 7));
 
     // An order for 4: allocation, then picklist reservation, then consumption on close.
@@ -56,7 +69,11 @@ async fn stock_never_goes_negative_nor_below_picklist_reservations() {
     let order = picqer.process_order(order.idorder).await.unwrap();
     let stock = picqer.stock(product.idproduct).await.unwrap();
     let reserved = stock.iter().find(|s| s.reservedpicklists == 4).expect("a warehouse holds the picklist reservation");
-    assert_eq!(stock.iter().map(|s| s.reservedallocations).sum::<i64>(), 0, "allocation turns into a picklist reservation");
+    assert_eq!(
+        stock.iter().map(|s| s.reservedallocations).sum::<i64>(),
+        0,
+        "allocation turns into a picklist reservation"
+    );
     assert_arithmetic(reserved);
     let (wh, before) = (reserved.idwarehouse, reserved.stock);
 

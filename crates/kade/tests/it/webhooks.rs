@@ -30,7 +30,13 @@ async fn deliveries_are_signed_over_the_exact_bytes() {
     assert!(hook.active && hook.secret);
     let product = picqer.products(&ProductFilter::default()).collect_all().await.unwrap().remove(0);
     let wh = picqer.warehouses().await.unwrap()[0].idwarehouse;
-    control(&sim, "POST", &format!("/_sim/products/{}/stock", product.idproduct), json!({"idwarehouse": wh, "change": 5})).await;
+    control(
+        &sim,
+        "POST",
+        &format!("/_sim/products/{}/stock", product.idproduct),
+        json!({"idwarehouse": wh, "change": 5}),
+    )
+    .await;
 
     let got = rx.wait_for(1).await;
     assert_eq!(got.len(), 1, "one free-stock change, one delivery");
@@ -55,7 +61,12 @@ async fn a_recorded_payload_replays_byte_for_byte_and_unsigned_hooks_send_no_hea
     let picqer = client(&sim);
     let rx = Receiver::start(200).await;
     let signed = picqer
-        .create_hook(&NewHook { name: "o".into(), event: "orders.status_changed".into(), address: rx.url.clone(), secret: Some("k3y".into()) })
+        .create_hook(&NewHook {
+            name: "o".into(),
+            event: "orders.status_changed".into(),
+            address: rx.url.clone(),
+            secret: Some("k3y".into()),
+        })
         .await
         .unwrap();
     // A payload in the shape of Picqer's documentation sample, spacing and all.
@@ -74,7 +85,12 @@ async fn a_recorded_payload_replays_byte_for_byte_and_unsigned_hooks_send_no_hea
     assert_eq!(Envelope::parse(&v).unwrap().data["status"], "cancelled");
 
     let plain = picqer
-        .create_hook(&NewHook { name: "p".into(), event: "orders.status_changed".into(), address: rx.url.clone(), secret: None })
+        .create_hook(&NewHook {
+            name: "p".into(),
+            event: "orders.status_changed".into(),
+            address: rx.url.clone(),
+            secret: None,
+        })
         .await
         .unwrap();
     assert!(!plain.secret);
@@ -86,17 +102,30 @@ async fn a_recorded_payload_replays_byte_for_byte_and_unsigned_hooks_send_no_hea
 #[tokio::test]
 async fn failing_receivers_get_retries_then_the_hook_is_deactivated() {
     let clock = SimClock::manual(1_700_000_000_000);
-    let sim = sim_with(PicqerSimConfig { products: 5, rate_limit_per_minute: 0, clock: clock.clone(), ..Default::default() }).await;
+    let sim =
+        sim_with(PicqerSimConfig { products: 5, rate_limit_per_minute: 0, clock: clock.clone(), ..Default::default() })
+            .await;
     let picqer = client(&sim);
     let rx = Receiver::start(500).await;
     let hook = picqer
-        .create_hook(&NewHook { name: "stock".into(), event: "products.stock_changed".into(), address: rx.url.clone(), secret: Some("s".into()) })
+        .create_hook(&NewHook {
+            name: "stock".into(),
+            event: "products.stock_changed".into(),
+            address: rx.url.clone(),
+            secret: Some("s".into()),
+        })
         .await
         .unwrap();
     let product = picqer.products(&ProductFilter::default()).collect_all().await.unwrap().remove(0);
     let wh = picqer.warehouses().await.unwrap()[0].idwarehouse;
     for _ in 0..5 {
-        control(&sim, "POST", &format!("/_sim/products/{}/stock", product.idproduct), json!({"idwarehouse": wh, "change": 1})).await;
+        control(
+            &sim,
+            "POST",
+            &format!("/_sim/products/{}/stock", product.idproduct),
+            json!({"idwarehouse": wh, "change": 1}),
+        )
+        .await;
     }
     sim.hooks().settle().await;
     let first_attempts = rx.taken().len();
@@ -117,12 +146,24 @@ async fn failing_receivers_get_retries_then_the_hook_is_deactivated() {
     assert!(picqer.hooks().await.unwrap().iter().any(|x| x.idhook == hook.idhook), "a deactivated hook stays listed");
 
     // Nothing more is sent to a deactivated hook; reactivation restores delivery.
-    control(&sim, "POST", &format!("/_sim/products/{}/stock", product.idproduct), json!({"idwarehouse": wh, "change": 1})).await;
+    control(
+        &sim,
+        "POST",
+        &format!("/_sim/products/{}/stock", product.idproduct),
+        json!({"idwarehouse": wh, "change": 1}),
+    )
+    .await;
     sim.hooks().settle().await;
     assert_eq!(rx.taken().len(), attempts);
     *rx.status.lock().unwrap() = 200;
     assert!(picqer.reactivate_hook(HookId(hook.idhook.0)).await.unwrap().active);
-    control(&sim, "POST", &format!("/_sim/products/{}/stock", product.idproduct), json!({"idwarehouse": wh, "change": 1})).await;
+    control(
+        &sim,
+        "POST",
+        &format!("/_sim/products/{}/stock", product.idproduct),
+        json!({"idwarehouse": wh, "change": 1}),
+    )
+    .await;
     sim.hooks().settle().await;
     assert_eq!(rx.wait_for(attempts + 1).await.len(), attempts + 1);
 }
