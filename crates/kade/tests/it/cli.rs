@@ -24,8 +24,9 @@ async fn sim_picqer_serves_the_documented_shapes() {
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let _guard = Killed(child);
+    let mut lines = BufReader::new(stdout).lines();
     let mut base = None;
-    for line in BufReader::new(stdout).lines() {
+    for line in lines.by_ref() {
         let line = line.unwrap();
         if let Some(url) = line.trim().strip_prefix("base URL:") {
             base = Some(url.trim().to_string());
@@ -35,6 +36,8 @@ async fn sim_picqer_serves_the_documented_shapes() {
             break;
         }
     }
+    // Keep draining what the simulator prints, so it never writes into a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
     let base = base.expect("the simulator prints its base URL");
     let http = reqwest::Client::new();
 
