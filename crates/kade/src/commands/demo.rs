@@ -120,19 +120,24 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("7. Warehouse staff (simulated) picked the order and shipped it in two parcels");
 
     println!("8. Signed webhooks received and verified:");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    // Deliveries run concurrently, as Picqer's may, so arrival order can differ from emission
+    // order: wait for the completion, then give stragglers a moment.
+    let mut deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let mut completed = false;
-    while !completed {
-        let next = tokio::time::timeout_at(deadline, events.recv()).await;
-        match next {
+    loop {
+        match tokio::time::timeout_at(deadline, events.recv()).await {
             Ok(Some(Received::Event(env))) => {
-                let what = env.resource().map(|(k, id)| format!("{k} {id}")).unwrap_or_default();
+                let what = env.resource().map(|(k, id)| format!("id{k} {id}")).unwrap_or_default();
                 let status =
                     env.data.get("status").and_then(|s| s.as_str()).map(|s| format!(" → {s}")).unwrap_or_default();
                 println!("   ✓ {:<30} {what}{status}", env.event);
-                completed = env.event == "orders.completed";
+                if env.event == "orders.completed" {
+                    completed = true;
+                    deadline = tokio::time::Instant::now() + Duration::from_millis(300);
+                }
             }
             Ok(Some(Received::Refused(why))) => println!("   ✗ refused: {why}"),
+            Ok(None) | Err(_) if completed => break,
             Ok(None) | Err(_) => bail!("the order's webhooks did not all arrive within 10 s"),
         }
     }
@@ -143,12 +148,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     for summary in &order.picklists {
         for s in picqer.shipments(summary.idpicklist).await? {
-            println!(
-                "   parcel via {}: {} {}",
-                s.public_providername.or(s.provider).unwrap_or_default(),
-                s.trackingcode.unwrap_or_default(),
-                s.tracktraceurl.unwrap_or_default()
-            );
+            let carrier = s.public_providername.clone().or(s.provider.clone()).unwrap_or_default();
+            if s.parcels.is_empty() {
+                let (code, url) = (s.trackingcode.unwrap_or_default(), s.tracktraceurl.unwrap_or_default());
+                println!("   parcel via {carrier}: {code} {url}");
+            }
+            for p in s.parcels {
+                let (code, url) = (p.tracking_code.unwrap_or_default(), p.tracking_url.unwrap_or_default());
+                println!("   parcel via {carrier}: {code} {url}");
+            }
         }
     }
     let stats = picqer.stats();
