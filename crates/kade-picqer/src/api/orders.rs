@@ -91,6 +91,11 @@ impl PicqerClient {
         self.order_action(id, "resume").await
     }
 
+    /// Moves an `expected` order back to `concept`.
+    pub async fn change_order_to_concept(&self, id: OrderId) -> Result<Order, PicqerError> {
+        self.order_action(id, "change-to-concept").await
+    }
+
     /// Tries to turn this order's backorders into picklists.
     pub async fn process_backorders(&self, id: OrderId) -> Result<(), PicqerError> {
         self.send(Call::post(format!("/orders/{id}/process-backorders"))).await.map(drop)
@@ -149,6 +154,16 @@ impl PicqerClient {
         self.send_json(Call::post(format!("/picklists/{id}/close"))).await
     }
 
+    /// Marks every line of a picklist picked.
+    pub async fn pickall_picklist(&self, id: PicklistId) -> Result<Picklist, PicqerError> {
+        self.send_json(Call::post(format!("/picklists/{id}/pickall"))).await
+    }
+
+    /// Cancels a picklist.
+    pub async fn cancel_picklist(&self, id: PicklistId) -> Result<Picklist, PicqerError> {
+        self.send_json(Call::post(format!("/picklists/{id}/cancel"))).await
+    }
+
     /// Shipments of a picklist (several parcels may exist).
     pub async fn shipments(&self, id: PicklistId) -> Result<Vec<Shipment>, PicqerError> {
         self.send_json(Call::get(format!("/picklists/{id}/shipments"))).await
@@ -157,6 +172,11 @@ impl PicqerClient {
     /// Creates a shipment (requests a label from the carrier).
     pub async fn create_shipment(&self, id: PicklistId, shipment: &NewShipment) -> Result<Shipment, PicqerError> {
         self.send_json(Call::post(format!("/picklists/{id}/shipments")).json(shipment)).await
+    }
+
+    /// Tries to turn every backorder into picklists, now that stock may have arrived.
+    pub async fn process_all_backorders(&self) -> Result<(), PicqerError> {
+        self.send(Call::post("/backorders/process")).await.map(drop)
     }
 
     /// Backorders, page by page.

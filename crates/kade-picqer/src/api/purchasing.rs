@@ -29,6 +29,11 @@ impl PicqerClient {
         self.send_json(Call::post(format!("/purchaseorders/{id}/mark-as-purchased"))).await
     }
 
+    /// Cancels a purchase order.
+    pub async fn cancel_purchase_order(&self, id: PurchaseOrderId) -> Result<PurchaseOrder, PicqerError> {
+        self.send_json(Call::post(format!("/purchaseorders/{id}/cancel"))).await
+    }
+
     /// Opens a receipt for a purchase order.
     pub async fn create_receipt(&self, po: PurchaseOrderId) -> Result<Receipt, PicqerError> {
         self.send_json(Call::post("/receipts").json(&json!({"idpurchaseorder": po}))).await

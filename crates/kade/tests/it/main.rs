@@ -6,6 +6,7 @@ mod cli;
 mod client_errors;
 mod orders;
 mod pagination;
+mod purchasing;
 mod stock;
 mod support;
 mod webhooks;

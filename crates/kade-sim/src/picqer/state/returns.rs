@@ -357,7 +357,7 @@ pub fn delete_line(w: &mut World, id: u64, idline: u64) -> ApiResult<()> {
 }
 
 /// `POST /returns/{id}/receive` with optional `{"idwarehouse": N, "products":
-/// [{"idreturn_product": N, "amount": N}]}` (body GUESS). Without `products`, everything still
+/// [{"idreturn_product"|"idproduct": N, "amount": N}]}` (body GUESS). Without `products`, everything still
 /// outstanding is received, into the highest-priority warehouse accepting orders.
 /// Events: returns.products_received, then the stock events.
 pub fn receive(w: &mut World, id: u64, body: &Map<String, Value>) -> ApiResult<()> {
@@ -372,12 +372,21 @@ pub fn receive(w: &mut World, id: u64, body: &Map<String, Value>) -> ApiResult<(
         Some(items) => {
             for item in items {
                 let pf = Fields(item);
-                let idl = pf.req_u64("idreturn_product")?;
-                let li = r
-                    .lines
-                    .iter()
-                    .position(|l| l.idreturn_product == idl)
-                    .ok_or_else(|| ApiError::bad_request(format!("Returned product {idl} is not on the return")))?;
+                // The body is undocumented (GUESS): a line is named by its `idreturn_product`, or
+                // by `idproduct` (the first line of that product with something left to receive).
+                let li =
+                    match (pf.u64("idreturn_product")?, pf.u64("idproduct")?) {
+                        (Some(idl), _) => r.lines.iter().position(|l| l.idreturn_product == idl).ok_or_else(|| {
+                            ApiError::bad_request(format!("Returned product {idl} is not on the return"))
+                        })?,
+                        (None, Some(idp)) => {
+                            r.lines.iter().position(|l| l.idproduct == idp && l.amount > l.amount_received).ok_or_else(
+                                || ApiError::bad_request(format!("Product {idp} has nothing left to receive")),
+                            )?
+                        }
+                        (None, None) => return Err(ApiError::missing("idreturn_product or idproduct")),
+                    };
+                let idl = r.lines[li].idreturn_product;
                 let open = r.lines[li].amount - r.lines[li].amount_received;
                 let n = pf.i64("amount")?.unwrap_or(open);
                 if n <= 0 || n > open {
