@@ -8,6 +8,8 @@
 pub mod backoff;
 pub mod budget;
 pub mod datetime;
+pub mod dedupe;
+pub mod hooks;
 pub mod ids;
 pub mod money;
 
