@@ -16,6 +16,7 @@
 
 mod api;
 mod config;
+mod connect;
 mod error;
 mod pager;
 mod transport;
@@ -24,6 +25,7 @@ pub mod webhook;
 
 pub use api::orders::CancelMode;
 pub use config::{ApiKey, ClientConfig};
+pub use connect::{ConnectError, ConnectionInfo};
 pub use error::{ErrorClass, PicqerError, codes};
 pub use pager::{PAGE_SIZE, Pager};
 pub use transport::{ClientStats, PicqerClient};

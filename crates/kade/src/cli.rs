@@ -1,6 +1,7 @@
 //! Command-line interface.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -17,6 +18,9 @@ pub enum Command {
     /// Run a walk-through on embedded defaults: a seeded Picqer simulator, the Picqer client,
     /// signed webhooks. Needs no accounts and no network.
     Demo(DemoArgs),
+    /// Validate the configuration and verify every Picqer connection live. Exit code 0: all
+    /// good; 1: a connection failed; 2: the configuration is invalid.
+    Check(CheckArgs),
     /// Run a partner simulator.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -36,6 +40,16 @@ pub struct DemoArgs {
     /// Where the simulator listens.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The configuration file (see docs/configuration.md).
+    #[arg(long, short, env = "KADE_CONFIG", default_value = "kade.toml")]
+    pub config: PathBuf,
+    /// Only validate the file; skip the live calls to Picqer.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Subcommand)]

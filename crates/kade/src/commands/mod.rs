@@ -1,6 +1,7 @@
 //! The commands behind the CLI.
 
 mod bench;
+mod check;
 mod demo;
 mod receiver;
 mod sim;
@@ -10,6 +11,7 @@ use crate::cli::{BenchCommand, Cli, Command, SimCommand};
 /// Runs the chosen command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Check(args) => check::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Sim(SimCommand::Picqer(args)) => sim::picqer(args).await,
         Command::Bench(BenchCommand::Picqer(args)) => bench::picqer(args).await,

@@ -2,6 +2,7 @@
 //! real `kade` binary), over loopback HTTP. One test binary, so linking happens once.
 
 mod budget;
+mod check;
 mod cli;
 mod client_errors;
 mod orders;

@@ -1,0 +1,152 @@
+//! Reading `kade.toml` into loosely typed sections, reporting every syntax and schema error.
+//!
+//! Deserialising the whole file in one go would stop at the first unknown key or wrong type.
+//! Instead each section is deserialised on its own, and when one fails the offending key is
+//! reported, dropped, and the section tried again, so one run lists every typo in the file.
+//! All fields are optional here; required keys, defaults and value checks live in `validate`.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use super::error::Errors;
+
+/// A string value with its position in the file.
+pub(super) type Text = Spanned<String>;
+
+/// `[server]`. No `Debug`: it may hold literal secrets.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawServer {
+    pub listen: Option<Text>,
+    pub public_url: Option<Text>,
+    pub admin_token: Option<Text>,
+}
+
+/// `[database]`.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawDatabase {
+    pub url: Option<Text>,
+}
+
+/// `[security]`.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSecurity {
+    pub master_key: Option<Text>,
+}
+
+/// `[picqer.NAME]`.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConnection {
+    pub subdomain: Option<Text>,
+    pub base_url: Option<Text>,
+    pub api_key: Option<Text>,
+    pub contact: Option<Text>,
+    pub events: Option<Spanned<Vec<Text>>>,
+    /// Signed, so a negative number gets a range error instead of a type error.
+    pub incremental_sync_minutes: Option<Spanned<i64>>,
+}
+
+/// The whole file, section by section.
+#[derive(Default)]
+pub(super) struct RawConfig {
+    pub server: RawServer,
+    pub database: RawDatabase,
+    pub security: RawSecurity,
+    /// Connections by name, with the span of the name.
+    pub picqer: BTreeMap<String, (Range<usize>, RawConnection)>,
+}
+
+/// Keys whose values are secrets: a type error on them must not echo the value.
+const SECRET_KEYS: &[&str] = &["admin_token", "master_key", "api_key"];
+
+/// Parses the document. `None` when it is not valid TOML (the errors say where).
+pub(super) fn parse(text: &str, errors: &mut Errors<'_>) -> Option<RawConfig> {
+    let (root, syntax) = DeTable::parse_recoverable(text);
+    if !syntax.is_empty() {
+        for e in syntax {
+            // toml's Display would quote the offending source line, which may be a literal
+            // secret; its message and our line/column say enough.
+            errors.push_file(format!("invalid TOML: {}", e.message().trim_end()), e.span());
+        }
+        return None;
+    }
+    let mut raw = RawConfig::default();
+    for (key, value) in root.into_inner() {
+        let (name, key_span) = (key.get_ref().to_string(), key.span());
+        match name.as_str() {
+            "server" => raw.server = section(&name, value, errors),
+            "database" => raw.database = section(&name, value, errors),
+            "security" => raw.security = section(&name, value, errors),
+            "picqer" => raw.picqer = connections(value, errors),
+            _ => errors.push(
+                name,
+                "unknown section; expected [server], [database], [security] or [picqer.NAME]",
+                Some(key_span),
+            ),
+        }
+    }
+    Some(raw)
+}
+
+/// `[picqer.NAME]` tables.
+fn connections(
+    value: Spanned<DeValue<'_>>,
+    errors: &mut Errors<'_>,
+) -> BTreeMap<String, (Range<usize>, RawConnection)> {
+    let span = value.span();
+    let DeValue::Table(table) = value.into_inner() else {
+        errors.push("picqer", "must hold one table per connection, e.g. [picqer.main]", Some(span));
+        return BTreeMap::new();
+    };
+    table
+        .into_iter()
+        .map(|(name, value)| {
+            let (name, name_span) = (name.get_ref().to_string(), name.span());
+            let conn = section(&format!("picqer.{name}"), value, errors);
+            (name, (name_span, conn))
+        })
+        .collect()
+}
+
+/// Deserialises one table, reporting (and dropping) each key serde rejects, then retrying.
+fn section<T: DeserializeOwned + Default>(path: &str, value: Spanned<DeValue<'_>>, errors: &mut Errors<'_>) -> T {
+    let span = value.span();
+    let DeValue::Table(mut table) = value.into_inner() else {
+        errors.push(path, "must be a table", Some(span));
+        return T::default();
+    };
+    loop {
+        let de = ValueDeserializer::from(Spanned::new(span.clone(), DeValue::Table(table.clone())));
+        let err = match T::deserialize(de) {
+            Ok(v) => return v,
+            Err(e) => e,
+        };
+        let at = err.span().map(|s| s.start);
+        let culprit = at.and_then(|at| {
+            table
+                .iter()
+                .find(|(k, v)| k.span().contains(&at) || v.span().contains(&at))
+                .map(|(k, _)| (k.get_ref().to_string(), k.span()))
+        });
+        let Some((key, key_span)) = culprit else {
+            // Not attributable to one key: report it on the section and give up on it.
+            errors.push(path, err.message(), err.span());
+            return T::default();
+        };
+        let message = if SECRET_KEYS.contains(&key.as_str()) && err.message().starts_with("invalid type") {
+            "must be a string: env:NAME, file:/path, or the value itself".to_string()
+        } else {
+            err.message().to_string()
+        };
+        errors.push(format!("{path}.{key}"), message, err.span().or(Some(key_span)));
+        table.remove(key.as_str());
+    }
+}
