@@ -21,6 +21,8 @@ pub enum Command {
     /// Validate the configuration and verify every Picqer connection live. Exit code 0: all
     /// good; 1: a connection failed; 2: the configuration is invalid.
     Check(CheckArgs),
+    /// Run Kade: webhook ingress, workers, scheduler and the admin API (see docs/configuration.md).
+    Serve(ServeArgs),
     /// Run a partner simulator.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -40,6 +42,13 @@ pub struct DemoArgs {
     /// Where the simulator listens.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The configuration file (see docs/configuration.md).
+    #[arg(long, short, env = "KADE_CONFIG", default_value = "kade.toml")]
+    pub config: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@ mod bench;
 mod check;
 mod demo;
 mod receiver;
+mod serve;
 mod sim;
 
 use crate::cli::{BenchCommand, Cli, Command, SimCommand};
@@ -13,6 +14,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Check(args) => check::run(args).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Serve(args) => serve::run(args).await,
         Command::Sim(SimCommand::Picqer(args)) => sim::picqer(args).await,
         Command::Bench(BenchCommand::Picqer(args)) => bench::picqer(args).await,
     }

@@ -41,7 +41,6 @@ pub struct Config {
     pub server: ServerConfig,
     pub database: DatabaseConfig,
     /// Encrypts API keys and hook secrets at rest (`[security] master_key`).
-    #[allow(dead_code, reason = "validated by `kade check`; used by the store under `kade serve`")]
     pub master_key: Secret,
     /// Picqer connections by name; the name appears in webhook URLs and the admin API.
     pub picqer: BTreeMap<String, PicqerConnectionConfig>,
@@ -61,7 +60,6 @@ pub struct ServerConfig {
     /// How Picqer reaches Kade from the internet, without a trailing slash.
     pub public_url: String,
     /// Bearer token for the admin API.
-    #[allow(dead_code, reason = "validated by `kade check`; used by the admin API under `kade serve`")]
     pub admin_token: Secret,
 }
 

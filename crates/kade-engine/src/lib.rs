@@ -1,0 +1,22 @@
+#![forbid(unsafe_code)]
+//! Kade's runtime.
+//!
+//! Everything Kade does is a job in the store's durable queue (principle 3): processing an inbound
+//! webhook, a catalogue sync, the hook supervisor's round. Workers claim jobs with a lease, so a
+//! crash leaves nothing half-owned: the lease expires and another worker (or the restarted one)
+//! takes the job again. Handlers are written to be safe to run twice.
+
+pub mod jobs;
+pub mod metrics;
+pub mod picqer;
+pub mod scheduler;
+pub mod worker;
+
+pub use jobs::{JobError, JobKind};
+pub use metrics::Metrics;
+pub use worker::{Engine, EngineConfig};
+
+/// Milliseconds since the Unix epoch (the store's time unit).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
+}

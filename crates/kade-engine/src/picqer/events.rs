@@ -1,0 +1,113 @@
+//! Accepting a Picqer delivery: verify, de-duplicate, commit to the inbox with its job.
+//!
+//! This is the whole of the ingress's work before it answers (principle 1): no partner call, no
+//! business rule, nothing that can fail for business reasons. The HTTP layer only maps the
+//! outcome to a status code.
+
+use kade_core::dedupe::{entity_key, picqer_delivery_key};
+use kade_picqer::webhook::{self, Envelope, SignatureError};
+use kade_store::{InboundEvent, Ingested, Job, NewJob, StoreError};
+
+use super::PicqerConnection;
+use crate::jobs::{JobError, JobKind};
+use crate::now_ms;
+
+/// A delivery's fate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InboundOutcome {
+    /// New: stored with its job.
+    Accepted { event_id: i64, job_id: i64 },
+    /// Seen before (Picqer retried, or sent it twice): acknowledged, not processed again.
+    Duplicate { event_id: i64 },
+}
+
+/// Why a delivery was refused. Nothing is stored for any of these.
+#[derive(Debug, thiserror::Error)]
+pub enum InboundError {
+    #[error("signature check failed: {0}")]
+    Signature(#[from] SignatureError),
+    #[error("the signature belongs to hook {signed_by}, but the body names hook {claimed}")]
+    HookMismatch { signed_by: u64, claimed: u64 },
+    #[error("not a Picqer webhook: {0}")]
+    Malformed(String),
+    #[error("could not store the event: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Verifies `body` against the connection's hook secrets, de-duplicates it and commits it with
+/// its job in one transaction.
+pub async fn ingest_delivery(
+    conn: &PicqerConnection,
+    signature: Option<&str>,
+    body: &[u8],
+    headers: serde_json::Value,
+    max_attempts: i32,
+) -> Result<InboundOutcome, InboundError> {
+    let keys = conn.verification_keys();
+    let secrets: Vec<_> = keys.iter().map(|(_, k)| k.clone()).collect();
+    let verified = webhook::verify(body, signature, &secrets)?;
+    let signed_by = verified.secret_index.map(|i| keys[i].0).unwrap_or_default();
+    let env = Envelope::parse(&verified).map_err(|e| InboundError::Malformed(e.to_string()))?;
+    if env.idhook.0 != signed_by {
+        return Err(InboundError::HookMismatch { signed_by, claimed: env.idhook.0 });
+    }
+    let digest = ring::digest::digest(&ring::digest::SHA256, body);
+    let digest_hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let resource = env.resource();
+    let triggered = env.event_triggered_at.to_string();
+    let name = conn.name();
+    let dedupe_key = picqer_delivery_key(name, env.idhook.0, &env.event, resource, &triggered, &digest_hex);
+
+    let (kind, entity) = match resource {
+        // A hundred stock events for one product become one re-read.
+        Some(("product", id)) => (JobKind::ProductRefresh, Some(entity_key(name, "product", id))),
+        // Other events are recorded one by one (flows for them arrive with later issues).
+        _ => (JobKind::PicqerEvent, Some(format!("{name}/event/{digest_hex}"))),
+    };
+    let mut payload = serde_json::json!({
+        "connection": name, "event": env.event, "idhook": env.idhook.0, "triggered_at": triggered,
+    });
+    if let (Some(p), Some((k, id))) = (payload.as_object_mut(), resource) {
+        p.insert(format!("id{k}"), id.into());
+    }
+    let job = NewJob {
+        kind: kind.as_str().to_string(),
+        entity_key: entity.clone(),
+        payload,
+        run_at_ms: now_ms(),
+        max_attempts,
+        dedupe_key: None,
+        priority: 10,
+    };
+    let event = InboundEvent {
+        connection: name.to_string(),
+        source: "picqer".into(),
+        dedupe_key,
+        event: env.event.clone(),
+        entity_key: resource.map(|(k, id)| entity_key(name, k, id)),
+        headers,
+        body: body.to_vec(),
+        verified: true,
+        received_ms: now_ms(),
+    };
+    Ok(match conn.store.ingest(&event, &job).await? {
+        Ingested::Accepted { event_id, job_id } => InboundOutcome::Accepted { event_id, job_id },
+        Ingested::Duplicate { event_id } => InboundOutcome::Duplicate { event_id },
+    })
+}
+
+impl PicqerConnection {
+    /// Handles an event that no flow acts on yet: it is recorded against its entity, so the
+    /// timeline shows it, and the hook's last-event time moves on.
+    pub(crate) async fn record_event(&self, job: &Job) -> Result<(), JobError> {
+        let event = job.payload.get("event").and_then(|v| v.as_str()).unwrap_or("unknown");
+        if let Some(idhook) = job.payload.get("idhook").and_then(|v| v.as_i64()) {
+            self.store.touch_hook_event(self.name(), idhook, now_ms()).await?;
+        }
+        let entity = ["idorder", "idpicklist", "idshipment", "idreturn", "idpurchaseorder", "idreceipt"]
+            .iter()
+            .find_map(|k| job.payload.get(*k).and_then(|v| v.as_u64()).map(|id| entity_key(self.name(), &k[2..], id)));
+        self.audit(entity, &format!("event {event}"), job.payload.clone()).await;
+        Ok(())
+    }
+}

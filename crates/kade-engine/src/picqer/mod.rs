@@ -1,0 +1,155 @@
+//! One connected Picqer account: its client, its hooks and their secrets, its catalogue mirror.
+
+mod catalogue;
+mod events;
+mod hooks;
+
+use std::sync::{Arc, RwLock};
+
+use kade_picqer::webhook::WebhookSecret;
+use kade_picqer::{ClientConfig, PicqerClient};
+use kade_store::{ConnectionRecord, SecretBox, Store};
+
+pub use events::{InboundError, InboundOutcome, ingest_delivery};
+pub use hooks::SuperviseReport;
+
+use crate::jobs::JobError;
+use crate::now_ms;
+
+/// Why connecting failed. The classification (wrong key, unknown account, unreachable) is the
+/// client's own [`kade_picqer::ConnectError`]; this adds which connection it was.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("connection {name:?}: {source}")]
+    Picqer {
+        name: String,
+        #[source]
+        source: kade_picqer::ConnectError,
+    },
+    #[error("connection {0:?}: could not save it: {1}")]
+    Store(String, kade_store::StoreError),
+}
+
+/// How a connection is set up (from the config file).
+#[derive(Clone, Debug)]
+pub struct PicqerSettings {
+    pub name: String,
+    pub client: ClientConfig,
+    /// Where Picqer should deliver this connection's webhooks.
+    pub webhook_url: String,
+    /// The events Kade subscribes to.
+    pub events: Vec<String>,
+}
+
+/// A live connection. Shared by workers and the ingress.
+pub struct PicqerConnection {
+    settings: PicqerSettings,
+    client: PicqerClient,
+    store: Store,
+    secrets: SecretBox,
+    /// Verification keys of Kade's hooks, by idhook. Refreshed whenever hooks change.
+    keys: RwLock<Arc<Vec<(u64, WebhookSecret)>>>,
+}
+
+impl PicqerConnection {
+    /// Verifies the account with one live call, saves the connection (API key encrypted), and
+    /// loads the secrets of hooks installed earlier.
+    pub async fn connect(
+        store: Store,
+        secrets: SecretBox,
+        settings: PicqerSettings,
+    ) -> Result<Arc<Self>, ConnectError> {
+        let name = settings.name.clone();
+        let picqer_err = |source| ConnectError::Picqer { name: name.clone(), source };
+        let client =
+            PicqerClient::new(settings.client.clone()).map_err(|e| picqer_err(kade_picqer::ConnectError::Other(e)))?;
+        let url = settings.client.base_url.clone();
+        let warehouses =
+            client.warehouses().await.map_err(|e| picqer_err(kade_picqer::ConnectError::from_picqer(e, &url)))?;
+        let record = ConnectionRecord {
+            name: name.clone(),
+            kind: "picqer".into(),
+            settings: serde_json::json!({
+                "base_url": url, "webhook_url": settings.webhook_url, "events": settings.events,
+                "warehouses": warehouses.len(),
+            }),
+            secrets_enc: Some(secrets.encrypt(settings.client.api_key.expose().as_bytes())),
+            state: "connected".into(),
+            updated_ms: now_ms(),
+        };
+        store.put_connection(&record).await.map_err(|e| ConnectError::Store(name.clone(), e))?;
+        for w in &warehouses {
+            let data = serde_json::to_value(w).unwrap_or_default();
+            store
+                .put_reference(&name, "warehouse", w.idwarehouse.0 as i64, data)
+                .await
+                .map_err(|e| ConnectError::Store(name.clone(), e))?;
+        }
+        let conn = Arc::new(PicqerConnection { settings, client, store, secrets, keys: RwLock::default() });
+        conn.reload_keys().await.map_err(|e| ConnectError::Store(name, e))?;
+        Ok(conn)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.settings.name
+    }
+
+    pub fn client(&self) -> &PicqerClient {
+        &self.client
+    }
+
+    pub fn settings(&self) -> &PicqerSettings {
+        &self.settings
+    }
+
+    /// Keys to verify a delivery with, by idhook.
+    pub fn verification_keys(&self) -> Arc<Vec<(u64, WebhookSecret)>> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Re-reads hook secrets from the store (after hooks were created or retired).
+    pub async fn reload_keys(&self) -> Result<(), kade_store::StoreError> {
+        let mut keys = Vec::new();
+        for h in self.store.hooks(self.name()).await? {
+            match self.secrets.decrypt(&h.secret_enc) {
+                Ok(secret) => keys.push((h.idhook as u64, WebhookSecret::new(&secret))),
+                Err(e) => {
+                    tracing::error!(connection = self.name(), idhook = h.idhook, error = %e, "cannot decrypt a hook secret (wrong master key?)")
+                }
+            }
+        }
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(keys);
+        Ok(())
+    }
+
+    /// Deactivates Kade's hooks in Picqer and removes the credentials. Mirrored data and the
+    /// connection's configuration stay, so reconnecting resumes where it was.
+    pub async fn disconnect(&self) -> Result<(), JobError> {
+        for h in self.store.hooks(self.name()).await? {
+            match self.client.deactivate_hook(kade_core::ids::HookId(h.idhook as u64)).await {
+                Ok(()) => {}
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e.into()),
+            }
+            self.store.delete_hook(self.name(), h.idhook).await?;
+        }
+        self.store.clear_connection_secrets(self.name()).await?;
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::default();
+        self.audit(None, "disconnected", serde_json::json!({})).await;
+        Ok(())
+    }
+
+    /// Writes an audit entry; failures are logged, never fatal.
+    async fn audit(&self, entity: Option<String>, action: &str, detail: serde_json::Value) {
+        let entry = kade_store::AuditEntry {
+            at_ms: now_ms(),
+            connection: Some(self.name().to_string()),
+            entity,
+            action: action.to_string(),
+            detail,
+        };
+        if let Err(e) = self.store.audit(&entry).await {
+            tracing::warn!(error = %e, "audit write failed");
+        }
+    }
+}

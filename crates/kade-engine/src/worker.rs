@@ -1,0 +1,273 @@
+//! The worker: claims due jobs with a lease, runs them, and records the outcome durably.
+//!
+//! A worker never sleeps on a failure: a failed job is rescheduled in the store (`run_at` in the
+//! future, exponential backoff with jitter) and the worker moves on. While a handler runs, a
+//! heartbeat extends its lease; if the process dies, the lease runs out and the job is claimed
+//! again, so every handler must be safe to run twice.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use kade_core::backoff;
+use kade_store::{AuditEntry, Job, JobOutcome, SecretBox, Store, StoreError};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
+
+use crate::jobs::{JobError, JobKind};
+use crate::metrics::Metrics;
+use crate::now_ms;
+use crate::picqer::PicqerConnection;
+
+/// Worker settings.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Identifies this process in leases (`host:pid:random` by default).
+    pub worker_id: String,
+    /// How long a claimed job stays ours without a heartbeat.
+    pub lease: Duration,
+    /// Jobs claimed per round.
+    pub batch: i64,
+    /// Jobs run at once.
+    pub concurrency: usize,
+    /// Sleep when the queue is empty (new work also wakes workers directly).
+    pub idle_poll: Duration,
+    /// Attempts before a job becomes a dead letter.
+    pub max_attempts: i32,
+    /// First retry delay; doubles per attempt with jitter, up to `backoff_cap`.
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+    /// On shutdown, how long in-flight jobs may take to finish.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            worker_id: format!("kade-{}-{:08x}", std::process::id(), fastrand::u32(..)),
+            lease: Duration::from_secs(60),
+            batch: 16,
+            concurrency: 4,
+            idle_poll: Duration::from_millis(250),
+            max_attempts: 12,
+            backoff_base: Duration::from_secs(2),
+            backoff_cap: Duration::from_secs(3600),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+struct Inner {
+    store: Store,
+    secrets: SecretBox,
+    cfg: EngineConfig,
+    metrics: Arc<Metrics>,
+    picqer: RwLock<BTreeMap<String, Arc<PicqerConnection>>>,
+    wake: Notify,
+}
+
+/// The runtime: store, connections, workers. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl Engine {
+    pub fn new(store: Store, secrets: SecretBox, cfg: EngineConfig, metrics: Arc<Metrics>) -> Self {
+        Engine {
+            inner: Arc::new(Inner { store, secrets, cfg, metrics, picqer: RwLock::default(), wake: Notify::new() }),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn secrets(&self) -> &SecretBox {
+        &self.inner.secrets
+    }
+
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.cfg
+    }
+
+    /// Registers a live Picqer connection under its name.
+    pub fn add_picqer(&self, conn: Arc<PicqerConnection>) {
+        let mut map = self.inner.picqer.write().unwrap_or_else(|p| p.into_inner());
+        map.insert(conn.name().to_string(), conn);
+    }
+
+    /// Forgets a connection (after disconnect).
+    pub fn remove_picqer(&self, name: &str) -> Option<Arc<PicqerConnection>> {
+        self.inner.picqer.write().unwrap_or_else(|p| p.into_inner()).remove(name)
+    }
+
+    /// The live connection called `name`.
+    pub fn picqer(&self, name: &str) -> Option<Arc<PicqerConnection>> {
+        self.inner.picqer.read().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
+    }
+
+    /// Every live Picqer connection.
+    pub fn picqer_all(&self) -> Vec<Arc<PicqerConnection>> {
+        self.inner.picqer.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+    }
+
+    /// Wakes idle workers (call after enqueuing).
+    pub fn notify(&self) {
+        self.inner.wake.notify_waiters();
+    }
+
+    /// Runs workers until `shutdown` turns true: stop claiming, let in-flight jobs finish within
+    /// the grace period, leave the rest to lease expiry.
+    pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
+        let cfg = &self.inner.cfg;
+        let mut running: JoinSet<()> = JoinSet::new();
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            while running.try_join_next().is_some() {}
+            let free = cfg.concurrency.saturating_sub(running.len()) as i64;
+            let claimed = if free > 0 { self.claim(free.min(cfg.batch)).await } else { Vec::new() };
+            let idle = claimed.is_empty();
+            for job in claimed {
+                let engine = self.clone();
+                running.spawn(async move { engine.execute(job).await });
+            }
+            if idle || free == 0 {
+                tokio::select! {
+                    _ = shutdown.changed() => {}
+                    _ = self.inner.wake.notified() => {}
+                    _ = tokio::time::sleep(cfg.idle_poll) => {}
+                    Some(_) = running.join_next(), if !running.is_empty() => {}
+                }
+            }
+        }
+        let grace = tokio::time::sleep(cfg.shutdown_grace);
+        tokio::pin!(grace);
+        loop {
+            tokio::select! {
+                next = running.join_next() => if next.is_none() { break },
+                _ = &mut grace => {
+                    tracing::warn!(left = running.len(), "shutdown grace over; leases of unfinished jobs will expire");
+                    running.abort_all();
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Runs every due job, one at a time, until none is claimable. Deterministic: for tests, the
+    /// demo and `kade sync`. Returns how many jobs ran.
+    pub async fn drain(&self) -> Result<usize, StoreError> {
+        let mut ran = 0;
+        loop {
+            let jobs = self.inner.store.claim(&self.inner.cfg.worker_id, 1, self.lease_ms(), now_ms()).await?;
+            let Some(job) = jobs.into_iter().next() else {
+                return Ok(ran);
+            };
+            self.execute(job).await;
+            ran += 1;
+        }
+    }
+
+    fn lease_ms(&self) -> i64 {
+        self.inner.cfg.lease.as_millis() as i64
+    }
+
+    async fn claim(&self, limit: i64) -> Vec<Job> {
+        match self.inner.store.claim(&self.inner.cfg.worker_id, limit, self.lease_ms(), now_ms()).await {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                tracing::error!(error = %e, "claiming jobs failed");
+                tokio::time::sleep(self.inner.cfg.idle_poll).await;
+                Vec::new()
+            }
+        }
+    }
+
+    /// Runs one claimed job with a lease heartbeat and records the outcome.
+    async fn execute(&self, job: Job) {
+        let store = &self.inner.store;
+        let worker = self.inner.cfg.worker_id.clone();
+        let lease = self.inner.cfg.lease;
+        let heartbeat = async {
+            loop {
+                tokio::time::sleep(lease / 3).await;
+                match store.extend_lease(job.id, &worker, now_ms() + lease.as_millis() as i64).await {
+                    Ok(true) => {}
+                    // The lease was lost (we were too slow); someone else owns the job now.
+                    Ok(false) => return,
+                    Err(e) => tracing::warn!(job = job.id, error = %e, "lease heartbeat failed"),
+                }
+            }
+        };
+        let result = tokio::select! {
+            r = self.handle(&job) => r,
+            () = heartbeat => Err(JobError::Transient("lease lost while running".into())),
+        };
+        self.record(&job, result).await;
+    }
+
+    async fn record(&self, job: &Job, result: Result<(), JobError>) {
+        let (store, worker) = (&self.inner.store, &self.inner.cfg.worker_id);
+        let outcome = match &result {
+            Ok(()) => store.complete(job.id, worker).await.map(|_| "done"),
+            Err(JobError::Permanent(msg)) => store.fail_permanently(job.id, worker, msg).await.map(|_| "dead"),
+            Err(e) => {
+                let attempt = u32::try_from(job.attempts.max(1) - 1).unwrap_or(0);
+                let cfg = &self.inner.cfg;
+                let delay =
+                    backoff::delay(attempt, cfg.backoff_base, cfg.backoff_cap, fastrand::f64()).max(e.min_delay());
+                store
+                    .retry_later(job.id, worker, &e.to_string(), now_ms() + delay.as_millis() as i64)
+                    .await
+                    .map(|o| if matches!(o, JobOutcome::Dead) { "dead" } else { "retry" })
+            }
+        };
+        let outcome = outcome.unwrap_or_else(|e| {
+            tracing::error!(job = job.id, error = %e, "could not record the job outcome; its lease will expire");
+            "unrecorded"
+        });
+        self.inner.metrics.inc("kade_jobs_total", &format!("kind=\"{}\",outcome=\"{outcome}\"", job.kind));
+        let detail = serde_json::json!({
+            "job": job.id, "kind": job.kind, "attempt": job.attempts, "outcome": outcome,
+            "error": result.as_ref().err().map(ToString::to_string),
+        });
+        let entry = AuditEntry {
+            at_ms: now_ms(),
+            connection: job.payload.get("connection").and_then(|c| c.as_str()).map(str::to_string),
+            entity: job.entity_key.clone(),
+            action: format!("job {outcome}"),
+            detail,
+        };
+        if let Err(e) = store.audit(&entry).await {
+            tracing::warn!(error = %e, "audit write failed");
+        }
+    }
+
+    /// Dispatches a job to its handler.
+    async fn handle(&self, job: &Job) -> Result<(), JobError> {
+        let kind =
+            JobKind::parse(&job.kind).ok_or_else(|| JobError::Permanent(format!("unknown job kind {:?}", job.kind)))?;
+        let name = job
+            .payload
+            .get("connection")
+            .and_then(|c| c.as_str())
+            .ok_or_else(|| JobError::Permanent("job payload names no connection".into()))?;
+        let conn = self
+            .picqer(name)
+            .ok_or_else(|| JobError::Transient(format!("connection {name:?} is not connected (yet)")))?;
+        match kind {
+            JobKind::ProductRefresh => conn.refresh_product(job).await,
+            JobKind::PicqerEvent => conn.record_event(job).await,
+            JobKind::CatalogueFull => conn.full_sync(self, job).await,
+            JobKind::CatalogueIncremental => conn.incremental_sync(job).await,
+            JobKind::HookSupervise => conn.supervise(self).await.map(drop),
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! Assembling a running Kade: store, engine, connections, hooks, workers, scheduler, HTTP.
+//! `kade serve`, `kade demo` and the tests all start Kade through [`Hub::start`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kade_engine::picqer::{ConnectError, PicqerConnection, PicqerSettings};
+use kade_engine::scheduler::{self, Schedule};
+use kade_engine::{Engine, EngineConfig, JobKind, Metrics};
+use kade_store::{SecretBox, Store, StoreError};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::{AdminToken, AppState};
+
+/// Everything needed to start Kade. `Debug` never shows the admin token or the master key.
+#[derive(Clone)]
+pub struct HubOptions {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    /// Where Picqer reaches this Kade; hooks point at `{public_url}/webhooks/picqer/{name}`.
+    /// `None` uses the address it listens on (tests, the demo).
+    pub public_url: Option<String>,
+    pub admin_token: String,
+    pub master_key: Vec<u8>,
+    pub picqer: Vec<PicqerSettings>,
+    pub incremental_every: Duration,
+    pub engine: EngineConfig,
+    /// Run workers and the scheduler (off in tests that drive the queue by hand).
+    pub background: bool,
+    pub body_limit: usize,
+}
+
+impl std::fmt::Debug for HubOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubOptions")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("admin_token", &"***")
+            .field("master_key", &"***")
+            .field("picqer", &self.picqer)
+            .field("incremental_every", &self.incremental_every)
+            .field("background", &self.background)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why Kade could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error("database {url}: {source}")]
+    Store {
+        url: String,
+        #[source]
+        source: StoreError,
+    },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error("security.master_key: {0}")]
+    MasterKey(#[from] kade_store::CryptoError),
+    #[error("connection {name:?}: installing hooks failed: {message}")]
+    Hooks { name: String, message: String },
+}
+
+/// A running Kade.
+pub struct Hub {
+    pub engine: Engine,
+    pub addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+impl Hub {
+    /// Starts Kade. The HTTP listener is up before hooks are installed, so Picqer's first
+    /// deliveries find it.
+    pub async fn start(opts: HubOptions) -> Result<Hub, HubError> {
+        let url = redact_url(&opts.database_url);
+        let store =
+            Store::open(&opts.database_url).await.map_err(|source| HubError::Store { url: url.clone(), source })?;
+        let secrets = SecretBox::from_key_material(&opts.master_key)?;
+        let engine = Engine::new(store, secrets, opts.engine.clone(), Arc::new(Metrics::default()));
+        let listener = tokio::net::TcpListener::bind(opts.listen)
+            .await
+            .map_err(|source| HubError::Listen { addr: opts.listen, source })?;
+        let addr = listener.local_addr().map_err(|source| HubError::Listen { addr: opts.listen, source })?;
+        let (shutdown, rx) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+
+        let state = AppState {
+            engine: engine.clone(),
+            admin: Arc::new(AdminToken::new(&opts.admin_token)),
+            body_limit: opts.body_limit,
+        };
+        let app = crate::router(state);
+        let mut stop = rx.clone();
+        tasks.spawn(async move {
+            let graceful = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(graceful).await {
+                tracing::error!(error = %e, "HTTP server stopped");
+            }
+        });
+
+        let mut schedules: Vec<Schedule> = Vec::new();
+        let public = opts.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+        for mut settings in opts.picqer.clone() {
+            let name = settings.name.clone();
+            settings.webhook_url = format!("{}/webhooks/picqer/{name}", public.trim_end_matches('/'));
+            let conn = PicqerConnection::connect(engine.store().clone(), engine.secrets().clone(), settings).await?;
+            engine.add_picqer(conn.clone());
+            conn.install_hooks().await.map_err(|e| HubError::Hooks { name: name.clone(), message: e.to_string() })?;
+            let full_done = engine
+                .store()
+                .sync_state(&name, "catalogue_full")
+                .await
+                .map_err(|source| HubError::Store { url: url.clone(), source })?
+                .is_some_and(|s| s.status == "done");
+            if !full_done {
+                conn.enqueue(&engine, JobKind::CatalogueFull, serde_json::json!({"reason": "first sync"}))
+                    .await
+                    .map_err(|e| HubError::Hooks { name: name.clone(), message: e.to_string() })?;
+            }
+            schedules.extend(scheduler::picqer_schedules(&name, opts.incremental_every));
+        }
+
+        if opts.background {
+            let (e, r) = (engine.clone(), rx.clone());
+            tasks.spawn(async move { e.run(r).await });
+            let (e, r) = (engine.clone(), rx.clone());
+            tasks.spawn(async move { scheduler::run(e, schedules, r).await });
+        }
+        Ok(Hub { engine, addr, shutdown, tasks })
+    }
+
+    /// The base URL of this Kade's HTTP server.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops claiming work, lets in-flight jobs finish (within the grace period), closes HTTP.
+    pub async fn stop(mut self) {
+        let _ = self.shutdown.send(true);
+        while self.tasks.join_next().await.is_some() {}
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
+    let redacted = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:***@{host}"),
+            None => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    match path {
+        Some(p) => format!("{scheme}://{redacted}/{p}"),
+        None => format!("{scheme}://{redacted}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_reach_logs() {
+        assert_eq!(redact_url("postgres://kade:s3cret@db:5432/kade"), "postgres://kade:***@db:5432/kade");
+        assert_eq!(redact_url("postgres://kade@db/kade"), "postgres://kade@db/kade");
+        assert_eq!(redact_url("sqlite:kade.db"), "sqlite:kade.db");
+        assert_eq!(redact_url("postgresql://u:p@h"), "postgresql://u:***@h");
+    }
+}

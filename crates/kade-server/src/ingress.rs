@@ -1,0 +1,107 @@
+//! `POST /webhooks/picqer/{connection}`.
+//!
+//! Order of work: read the raw bytes (bounded), find the connection, verify the signature over
+//! those bytes, parse, de-duplicate, commit inbox row + job in one transaction, answer. Refusals
+//! (413, 404, 401, 400) store nothing but are counted and audited. A storage failure answers 503:
+//! nothing was committed, and Picqer retries.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use kade_engine::now_ms;
+use kade_engine::picqer::{InboundError, InboundOutcome, ingest_delivery};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+fn refuse(state: &AppState, connection: &str, status: StatusCode, code: &'static str, message: String) -> Response {
+    let engine = state.engine.clone();
+    state.engine.metrics().inc("kade_webhooks_total", &format!("source=\"picqer\",result=\"{code}\""));
+    let entry = kade_store::AuditEntry {
+        at_ms: now_ms(),
+        connection: Some(connection.to_string()),
+        entity: None,
+        action: format!("webhook refused: {code}"),
+        detail: serde_json::json!({"status": status.as_u16(), "message": message}),
+    };
+    // Auditing must not slow the answer down, nor fail it.
+    tokio::spawn(async move {
+        if let Err(e) = engine.store().audit(&entry).await {
+            tracing::warn!(error = %e, "audit write failed");
+        }
+    });
+    ApiError::new(status, code, message).into_response()
+}
+
+pub async fn picqer(
+    State(state): State<AppState>,
+    Path(connection): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let declared = headers
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let too_large = || format!("the body exceeds {} bytes", state.body_limit);
+    if declared.is_some_and(|n| n > state.body_limit) {
+        return refuse(&state, &connection, StatusCode::PAYLOAD_TOO_LARGE, "too_large", too_large());
+    }
+    let bytes = match axum::body::to_bytes(body, state.body_limit).await {
+        Ok(b) => b,
+        Err(e) if e.to_string().to_lowercase().contains("length limit") => {
+            return refuse(&state, &connection, StatusCode::PAYLOAD_TOO_LARGE, "too_large", too_large());
+        }
+        Err(e) => {
+            return refuse(
+                &state,
+                &connection,
+                StatusCode::BAD_REQUEST,
+                "unreadable",
+                format!("could not read the body: {e}"),
+            );
+        }
+    };
+    let Some(conn) = state.engine.picqer(&connection) else {
+        let msg = format!("no Picqer connection named {connection:?} on this Kade");
+        return refuse(&state, &connection, StatusCode::NOT_FOUND, "unknown_connection", msg);
+    };
+    let signature = headers.get("x-picqer-signature").and_then(|v| v.to_str().ok());
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let kept = serde_json::json!({
+        "content-type": header("content-type"),
+        "user-agent": header("user-agent"),
+        "x-picqer-signature": signature,
+    });
+    let max_attempts = state.engine.config().max_attempts;
+    match ingest_delivery(&conn, signature, &bytes, kept, max_attempts).await {
+        Ok(InboundOutcome::Accepted { event_id, job_id }) => {
+            state.engine.notify();
+            state.engine.metrics().inc("kade_webhooks_total", "source=\"picqer\",result=\"accepted\"");
+            (StatusCode::OK, Json(serde_json::json!({"status": "accepted", "event_id": event_id, "job_id": job_id})))
+                .into_response()
+        }
+        Ok(InboundOutcome::Duplicate { event_id }) => {
+            state.engine.metrics().inc("kade_webhooks_total", "source=\"picqer\",result=\"duplicate\"");
+            (StatusCode::OK, Json(serde_json::json!({"status": "duplicate", "event_id": event_id}))).into_response()
+        }
+        Err(e @ (InboundError::Signature(_) | InboundError::HookMismatch { .. })) => {
+            refuse(&state, &connection, StatusCode::UNAUTHORIZED, "bad_signature", e.to_string())
+        }
+        Err(e @ InboundError::Malformed(_)) => {
+            refuse(&state, &connection, StatusCode::BAD_REQUEST, "malformed", e.to_string())
+        }
+        Err(InboundError::Store(e)) => {
+            tracing::error!(error = %e, "could not commit a webhook; Picqer will retry it");
+            state.engine.metrics().inc("kade_webhooks_total", "source=\"picqer\",result=\"store_unavailable\"");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "the event could not be stored; retry later",
+            )
+            .into_response()
+        }
+    }
+}

@@ -1,0 +1,44 @@
+#![forbid(unsafe_code)]
+//! Kade's HTTP surfaces.
+//!
+//! - `POST /webhooks/picqer/{connection}`: the ingress. It verifies, de-duplicates and commits
+//!   before answering, and answers in milliseconds whatever the state of downstream systems;
+//!   business failures never become non-2xx answers (Picqer deactivates hooks that fail).
+//! - `/api/v1/...`: the admin JSON API, behind a bearer token.
+//! - `/healthz`, `/readyz`, `/metrics`.
+
+mod admin;
+mod auth;
+mod error;
+pub mod hub;
+mod ingress;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use kade_engine::Engine;
+
+pub use auth::AdminToken;
+pub use hub::{Hub, HubError, HubOptions};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    pub admin: Arc<AdminToken>,
+    /// Largest webhook body accepted (Picqer's are a few kilobytes).
+    pub body_limit: usize,
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/webhooks/picqer/{connection}", post(ingress::picqer))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(admin::ready))
+        .route("/metrics", get(admin::metrics))
+        .nest("/api/v1", admin::router(state.clone()))
+        .fallback(error::not_found)
+        .with_state(state)
+}
