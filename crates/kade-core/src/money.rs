@@ -89,7 +89,7 @@ impl fmt::Display for Money {
         let abs = self.0.unsigned_abs();
         let whole = abs / MONEY_SCALE as u64;
         let frac = abs % MONEY_SCALE as u64;
-        if frac % 100 == 0 {
+        if frac.is_multiple_of(100) {
             write!(f, "{sign}{whole}.{:02}", frac / 100)
         } else {
             write!(f, "{sign}{whole}.{frac:04}")

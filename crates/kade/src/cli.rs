@@ -36,6 +36,9 @@ pub struct DemoArgs {
     /// Seeded products in the demo warehouse.
     #[arg(long, default_value_t = 1_000)]
     pub products: usize,
+    /// Where Kade keeps its SQLite database (default: a fresh one in a temporary directory).
+    #[arg(long)]
+    pub database: Option<String>,
     /// Keep the simulator running after the walk-through (Ctrl-C to stop).
     #[arg(long)]
     pub keep_running: bool,

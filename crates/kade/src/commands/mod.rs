@@ -3,7 +3,6 @@
 mod bench;
 mod check;
 mod demo;
-mod receiver;
 mod serve;
 mod sim;
 

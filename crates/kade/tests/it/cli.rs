@@ -95,11 +95,13 @@ async fn sim_picqer_serves_the_documented_shapes() {
 }
 
 #[test]
-fn demo_runs_to_a_completed_order() {
+fn demo_runs_kade_end_to_end() {
     let out = Command::new(env!("CARGO_BIN_EXE_kade")).args(["demo", "--products", "300"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "demo failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("orders.completed"), "{stdout}");
-    assert!(stdout.contains("is completed"), "{stdout}");
-    assert!(!stdout.contains("refused"), "{stdout}");
+    assert!(stdout.contains("→ 300 products"), "the catalogue is mirrored: {stdout}");
+    assert!(stdout.contains("← orders.completed"), "{stdout}");
+    assert!(stdout.contains("← products.free_stock_changed"), "{stdout}");
+    assert!(stdout.contains("product mirrored"), "the timeline shows the mirror writes: {stdout}");
+    assert!(stdout.contains("\"dead\": 0"), "no dead letters: {stdout}");
 }

@@ -58,13 +58,14 @@ async fn serve_syncs_takes_webhooks_and_stops_on_sigterm() {
     // The first full sync runs in the background: wait until the mirror has the catalogue.
     let mut synced = false;
     for _ in 0..200 {
-        if let Ok(r) =
-            reqwest::Client::new().get(format!("{base}/api/v1/connections/main/sync")).bearer_auth(TOKEN).send().await
+        let sent =
+            reqwest::Client::new().get(format!("{base}/api/v1/connections/main/sync")).bearer_auth(TOKEN).send().await;
+        if let Ok(r) = sent
+            && r.status().is_success()
+            && r.json::<Value>().await.unwrap()["products"] == 150
         {
-            if r.status().is_success() && r.json::<Value>().await.unwrap()["products"] == 150 {
-                synced = true;
-                break;
-            }
+            synced = true;
+            break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
