@@ -3,6 +3,7 @@
 mod catalogue;
 mod events;
 mod hooks;
+mod record;
 
 use std::sync::{Arc, RwLock};
 

@@ -1,0 +1,25 @@
+//! Handling Picqer events that no flow acts on yet (order, picklist, return... events): they are
+//! recorded against their entity so the timeline shows them.
+
+use kade_core::dedupe::entity_key;
+use kade_store::Job;
+
+use super::PicqerConnection;
+use crate::jobs::JobError;
+use crate::now_ms;
+
+impl PicqerConnection {
+    /// Handles an event that no flow acts on yet: it is recorded against its entity, so the
+    /// timeline shows it, and the hook's last-event time moves on.
+    pub(crate) async fn record_event(&self, job: &Job) -> Result<(), JobError> {
+        let event = job.payload.get("event").and_then(|v| v.as_str()).unwrap_or("unknown");
+        if let Some(idhook) = job.payload.get("idhook").and_then(|v| v.as_i64()) {
+            self.store.touch_hook_event(self.name(), idhook, now_ms()).await?;
+        }
+        let entity = ["idorder", "idpicklist", "idshipment", "idreturn", "idpurchaseorder", "idreceipt"]
+            .iter()
+            .find_map(|k| job.payload.get(*k).and_then(|v| v.as_u64()).map(|id| entity_key(self.name(), &k[2..], id)));
+        self.audit(entity, &format!("event {event}"), job.payload.clone()).await;
+        Ok(())
+    }
+}
