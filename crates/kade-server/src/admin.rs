@@ -20,6 +20,8 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/connections/{name}/hooks", get(hooks))
         .route("/connections/{name}/sync", get(sync_status).post(sync_trigger))
         .route("/events", get(events))
+        .route("/events/{id}", get(event))
+        .route("/events/{id}/replay", post(replay_event))
         .route("/jobs", get(jobs))
         .route("/jobs/{id}/replay", post(replay_job))
         .route("/dead-letters", get(dead_letters))
@@ -130,6 +132,37 @@ async fn events(_: Admin, State(state): State<AppState>, Query(q): Query<ListQue
         })
         .collect();
     Ok(Json(Value::Array(rows)))
+}
+
+async fn event(_: Admin, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult {
+    let e = state.engine.store().event(id).await?.ok_or_else(|| ApiError::not_found(format!("no event {id}")))?;
+    let body: Value =
+        serde_json::from_slice(&e.body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&e.body).into()));
+    let job = match e.job_id {
+        Some(j) => state.engine.store().job(j).await?,
+        None => None,
+    };
+    Ok(Json(json!({"id": e.id, "connection": e.connection, "event": e.event, "entity": e.entity_key,
+                   "verified": e.verified, "received_ms": e.received_ms, "headers": e.headers, "body": body, "job": job})))
+}
+
+/// Runs an inbox event's processing again: its job is re-queued (a dead one after the cause was
+/// fixed, or a done one to re-apply current state; handlers are idempotent).
+async fn replay_event(_: Admin, State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult {
+    let e = state.engine.store().event(id).await?.ok_or_else(|| ApiError::not_found(format!("no event {id}")))?;
+    let job = e
+        .job_id
+        .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "no_job", format!("event {id} has no job to replay")))?;
+    if state.engine.store().replay_job(job, kade_engine::now_ms()).await? {
+        state.engine.notify();
+        Ok(Json(json!({"event": id, "replayed_job": job})))
+    } else {
+        Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_replayable",
+            format!("event {id}'s job {job} is still queued or running"),
+        ))
+    }
 }
 
 async fn jobs(_: Admin, State(state): State<AppState>, Query(q): Query<ListQuery>) -> ApiResult {

@@ -12,6 +12,7 @@ mod auth;
 mod error;
 pub mod hub;
 mod ingress;
+pub mod openapi;
 
 use std::sync::Arc;
 
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(admin::ready))
         .route("/metrics", get(admin::metrics))
+        .route("/api/openapi.json", get(|| async { axum::Json(openapi::document()) }))
         .nest("/api/v1", admin::router(state.clone()))
         .fallback(error::not_found)
         .with_state(state)

@@ -298,3 +298,45 @@ async fn disconnect_retires_hooks_and_credentials_but_keeps_the_mirror() {
         hub.stop().await;
     }
 }
+
+#[tokio::test]
+async fn every_admin_route_exists_is_documented_and_needs_the_token() {
+    let db = test_databases("admin").await.remove(0);
+    let sim = sim(5).await;
+    let hub = hub(&db, &sim).await;
+    let http = reqwest::Client::new();
+    for (method, path) in kade_server::openapi::ROUTES {
+        let path = path.replace("{name}", "main").replace("{id}", "1");
+        let url = format!("{}/api/v1{path}", hub.url());
+        let req = if *method == "post" { http.post(&url).json(&json!({"kind": "full"})) } else { http.get(&url) };
+        let resp = req.send().await.unwrap();
+        assert_eq!(resp.status(), 401, "{method} {path} should exist and require the token");
+    }
+    let unknown = http.get(format!("{}/api/v1/nope", hub.url())).send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+    let doc: Value = http.get(format!("{}/api/openapi.json", hub.url())).send().await.unwrap().json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+
+    // Replaying an event re-runs its job.
+    hub.engine.drain().await.unwrap();
+    let picqer = client(&sim);
+    let p = picqer.products(&ProductFilter::default()).next_page().await.unwrap().unwrap().remove(0);
+    picqer
+        .update_product(p.idproduct, &ProductUpdate { name: Some("Replay me".into()), ..Default::default() })
+        .await
+        .unwrap();
+    sim.hooks().settle().await;
+    wait_for_events(&hub, 1).await;
+    hub.engine.drain().await.unwrap();
+    let events = admin_get(&hub, "/events").await;
+    let id = events[0]["id"].as_i64().unwrap();
+    let resp = http
+        .post(format!("{}/api/v1/events/{id}/replay", hub.url()))
+        .bearer_auth("test-admin-token-0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    assert_eq!(hub.engine.drain().await.unwrap(), 1, "the replayed job ran again");
+    hub.stop().await;
+}
