@@ -340,3 +340,19 @@ async fn every_admin_route_exists_is_documented_and_needs_the_token() {
     assert_eq!(hub.engine.drain().await.unwrap(), 1, "the replayed job ran again");
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn scheduled_rounds_are_queued_once_across_processes() {
+    for db in test_databases("schedule").await {
+        let sim = sim(5).await;
+        let hub = hub(&db, &sim).await;
+        hub.engine.drain().await.unwrap();
+        let schedules = kade_engine::scheduler::picqer_schedules("main", Duration::from_secs(900));
+        // Two processes (two independent "last fired" memories) tick the same round.
+        let first = kade_engine::scheduler::tick(&hub.engine, &schedules, &mut Default::default()).await;
+        let second = kade_engine::scheduler::tick(&hub.engine, &schedules, &mut Default::default()).await;
+        assert_eq!((first, second), (2, 0), "each schedule's round is queued exactly once");
+        assert_eq!(hub.engine.drain().await.unwrap(), 2, "the supervisor round and the incremental sync ran");
+        hub.stop().await;
+    }
+}
