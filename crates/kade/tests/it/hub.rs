@@ -356,3 +356,58 @@ async fn scheduled_rounds_are_queued_once_across_processes() {
         hub.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_failing_partner_ends_in_dead_letters_and_replay_recovers() {
+    for db in test_databases("deadletter").await {
+        let sim = sim(5).await;
+        let mut opts = options(&db, vec![settings(&sim, sim.api_key())]);
+        opts.engine.max_attempts = 2;
+        opts.engine.backoff_base = Duration::from_millis(1);
+        opts.engine.backoff_cap = Duration::from_millis(5);
+        let hub = Hub::start(opts).await.unwrap();
+        hub.engine.drain().await.unwrap();
+        let p = client(&sim).products(&ProductFilter::default()).next_page().await.unwrap().unwrap().remove(2);
+        let path = format!("/api/v1/products/{}", p.idproduct);
+        control(&sim, "POST", "/_sim/faults", json!({"method": "GET", "path": path, "status": 500, "times": 0})).await;
+
+        let conn = hub.engine.picqer("main").unwrap();
+        let job = hub
+            .engine
+            .store()
+            .enqueue(&kade_store::NewJob {
+                kind: JobKind::ProductRefresh.as_str().into(),
+                entity_key: Some(format!("main/product/{}", p.idproduct)),
+                payload: json!({"connection": conn.name(), "idproduct": p.idproduct.0}),
+                run_at_ms: kade_engine::now_ms(),
+                max_attempts: 2,
+                dedupe_key: None,
+                priority: 0,
+            })
+            .await
+            .unwrap();
+        for _ in 0..50 {
+            hub.engine.drain().await.unwrap();
+            if hub.engine.store().job(job).await.unwrap().unwrap().state == "dead" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let dead = admin_get(&hub, "/dead-letters").await;
+        assert_eq!(dead[0]["id"], job, "{dead}");
+        assert!(dead[0]["last_error"].as_str().unwrap().contains("500"), "{dead}");
+
+        control(&sim, "DELETE", "/_sim/faults", json!({})).await;
+        let resp = reqwest::Client::new()
+            .post(format!("{}/api/v1/jobs/{job}/replay", hub.url()))
+            .bearer_auth("test-admin-token-0123456789")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        hub.engine.drain().await.unwrap();
+        assert_eq!(hub.engine.store().job(job).await.unwrap().unwrap().state, "done");
+        assert!(hub.engine.store().product("main", p.idproduct.0 as i64).await.unwrap().is_some());
+        hub.stop().await;
+    }
+}
