@@ -33,11 +33,14 @@ impl Schedule {
     }
 }
 
-/// The standard schedules for a Picqer connection.
+/// The standard schedules for a Picqer connection: the hook supervisor every 5 minutes, the
+/// incremental catalogue sync, and a nightly full sync as reconciliation (it also catches changes
+/// that do not move a product's `updated`, such as stock, when a webhook was lost).
 pub fn picqer_schedules(connection: &str, incremental_every: Duration) -> Vec<Schedule> {
     vec![
         Schedule { connection: connection.into(), kind: JobKind::HookSupervise, every: Duration::from_secs(300) },
         Schedule { connection: connection.into(), kind: JobKind::CatalogueIncremental, every: incremental_every },
+        Schedule { connection: connection.into(), kind: JobKind::CatalogueFull, every: Duration::from_secs(24 * 3600) },
     ]
 }
 

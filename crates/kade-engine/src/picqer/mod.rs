@@ -79,10 +79,22 @@ impl PicqerConnection {
             updated_ms: now_ms(),
         };
         store.put_connection(&record).await.map_err(|e| ConnectError::Store(name.clone(), e))?;
+        // Reference data flows need (warehouses for stock formulas, VAT groups to create products,
+        // tags for orders): read on every connect.
+        let classify = |e| picqer_err(kade_picqer::ConnectError::from_picqer(e, &url));
+        let mut refs: Vec<(&str, u64, serde_json::Value)> = Vec::new();
         for w in &warehouses {
-            let data = serde_json::to_value(w).unwrap_or_default();
+            refs.push(("warehouse", w.idwarehouse.0, serde_json::to_value(w).unwrap_or_default()));
+        }
+        for v in client.vatgroups().await.map_err(classify)? {
+            refs.push(("vatgroup", v.idvatgroup.0, serde_json::to_value(&v).unwrap_or_default()));
+        }
+        for t in client.tags().await.map_err(classify)? {
+            refs.push(("tag", t.idtag.0, serde_json::to_value(&t).unwrap_or_default()));
+        }
+        for (kind, id, data) in refs {
             store
-                .put_reference(&name, "warehouse", w.idwarehouse.0 as i64, data)
+                .put_reference(&name, kind, id as i64, data)
                 .await
                 .map_err(|e| ConnectError::Store(name.clone(), e))?;
         }

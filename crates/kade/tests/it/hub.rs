@@ -351,8 +351,8 @@ async fn scheduled_rounds_are_queued_once_across_processes() {
         // Two processes (two independent "last fired" memories) tick the same round.
         let first = kade_engine::scheduler::tick(&hub.engine, &schedules, &mut Default::default()).await;
         let second = kade_engine::scheduler::tick(&hub.engine, &schedules, &mut Default::default()).await;
-        assert_eq!((first, second), (2, 0), "each schedule's round is queued exactly once");
-        assert_eq!(hub.engine.drain().await.unwrap(), 2, "the supervisor round and the incremental sync ran");
+        assert_eq!((first, second), (3, 0), "each schedule's round is queued exactly once");
+        assert_eq!(hub.engine.drain().await.unwrap(), 3, "supervisor, incremental sync and nightly full sync ran");
         hub.stop().await;
     }
 }
@@ -408,6 +408,62 @@ async fn a_failing_partner_ends_in_dead_letters_and_replay_recovers() {
         hub.engine.drain().await.unwrap();
         assert_eq!(hub.engine.store().job(job).await.unwrap().unwrap().state, "done");
         assert!(hub.engine.store().product("main", p.idproduct.0 as i64).await.unwrap().is_some());
+        hub.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_interrupted_full_sync_resumes_where_it_stopped() {
+    for db in test_databases("resume").await {
+        let sim = sim(1_000).await;
+        let hub = hub(&db, &sim).await;
+        // Slow Picqer down (10 requests/s) so the sync can be interrupted half-way.
+        control(&sim, "PUT", "/_sim/rate-limit", json!({"per_minute": 600, "burst": 2})).await;
+        let engine = hub.engine.clone();
+        let first = tokio::spawn(async move { engine.drain().await });
+        let mut interrupted_at = 0;
+        for _ in 0..500 {
+            let state = hub.engine.store().sync_state("main", "catalogue_full").await.unwrap();
+            let offset = state.map(|s| s.cursor["offset"].as_u64().unwrap_or(0)).unwrap_or(0);
+            if offset >= 300 {
+                control(
+                    &sim,
+                    "POST",
+                    "/_sim/faults",
+                    json!({"method": "GET", "path": "/api/v1/products", "status": 503, "times": 0}),
+                )
+                .await;
+                interrupted_at = offset;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(interrupted_at >= 300, "the sync never got going");
+        first.await.unwrap().unwrap();
+        let state = hub.engine.store().sync_state("main", "catalogue_full").await.unwrap().unwrap();
+        assert_eq!(state.status, "running", "interrupted, not done: {state:?}");
+        let resume_from = state.cursor["offset"].as_u64().unwrap();
+        assert!(resume_from >= 300 && resume_from < 1_000);
+
+        control(&sim, "DELETE", "/_sim/faults", json!({})).await;
+        control(&sim, "PUT", "/_sim/rate-limit", json!({"per_minute": 0})).await;
+        control(&sim, "DELETE", "/_sim/journal", json!({})).await;
+        for _ in 0..100 {
+            hub.engine.drain().await.unwrap();
+            if hub.engine.store().sync_state("main", "catalogue_full").await.unwrap().unwrap().status == "done" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(hub.engine.store().count_products("main").await.unwrap(), 1_000);
+        let pages: Vec<u64> = sim
+            .journal()
+            .iter()
+            .filter(|e| e.method == "GET" && e.path == "/api/v1/products")
+            .filter_map(|e| e.query.strip_prefix("offset=").and_then(|o| o.parse().ok()))
+            .collect();
+        assert!(pages.iter().all(|o| *o >= resume_from), "pages before the resume point were fetched again: {pages:?}");
+        assert_eq!(pages.first(), Some(&resume_from));
         hub.stop().await;
     }
 }
