@@ -19,6 +19,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/connections", get(connections))
         .route("/connections/{name}/hooks", get(hooks))
         .route("/connections/{name}/sync", get(sync_status).post(sync_trigger))
+        .route("/connections/{name}/disconnect", post(disconnect))
         .route("/events", get(events))
         .route("/events/{id}", get(event))
         .route("/events/{id}/replay", post(replay_event))
@@ -77,6 +78,15 @@ async fn sync_status(_: Admin, State(state): State<AppState>, Path(name): Path<S
         "catalogue_full": store.sync_state(&name, "catalogue_full").await?,
         "catalogue_incremental": store.sync_state(&name, "catalogue_incremental").await?,
     })))
+}
+
+/// Deactivates Kade's hooks in Picqer and removes the stored credentials; the mirror and the
+/// configuration stay. Restarting Kade with the connection configured connects it again.
+async fn disconnect(_: Admin, State(state): State<AppState>, Path(name): Path<String>) -> ApiResult {
+    let conn = state.engine.picqer(&name).ok_or_else(|| ApiError::not_found(format!("no connection {name:?}")))?;
+    conn.disconnect().await.map_err(|e| ApiError::new(StatusCode::BAD_GATEWAY, "picqer_failed", e.to_string()))?;
+    state.engine.remove_picqer(&name);
+    Ok(Json(json!({"disconnected": name})))
 }
 
 #[derive(Deserialize)]
