@@ -4,13 +4,19 @@
 //! future, exponential backoff with jitter) and the worker moves on. While a handler runs, a
 //! heartbeat extends its lease; if the process dies, the lease runs out and the job is claimed
 //! again, so every handler must be safe to run twice.
+//!
+//! Exactly once: a handler does its idempotent work and *returns* its effect record instead of
+//! writing it; the worker commits that record, the job's completion and the processed mark on
+//! the inbox events the job accounts for in one lease-checked transaction
+//! ([`Store::finish_job`]). A crash before that commit leaves everything to the re-run; a crash
+//! after it leaves nothing to redo.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use kade_core::backoff;
-use kade_store::{AuditEntry, Job, JobOutcome, SecretBox, Store, StoreError};
+use kade_store::{AuditEntry, EventScope, Finished, Job, JobOutcome, SecretBox, Store, StoreError};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
@@ -125,6 +131,7 @@ impl Engine {
     /// the grace period, leave the rest to lease expiry.
     pub async fn run(&self, mut shutdown: watch::Receiver<bool>) {
         let cfg = &self.inner.cfg;
+        self.recover_orphans().await;
         let mut running: JoinSet<()> = JoinSet::new();
         loop {
             if *shutdown.borrow() {
@@ -175,6 +182,21 @@ impl Engine {
         }
     }
 
+    /// SQLite runs single-process, so at start every job still "running" belongs to a process
+    /// that died (a crash, a SIGKILL): take those over now rather than after their lease (a
+    /// minute) runs out, which would also hold back every later job of the same entities.
+    /// PostgreSQL may be shared by live processes, so there leases simply expire.
+    async fn recover_orphans(&self) {
+        if self.inner.store.backend() != "sqlite" {
+            return;
+        }
+        match self.inner.store.expire_foreign_leases(&self.inner.cfg.worker_id, now_ms()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(jobs = n, "taking over jobs left running by a previous process"),
+            Err(e) => tracing::warn!(error = %e, "could not release the jobs of a previous process"),
+        }
+    }
+
     fn lease_ms(&self) -> i64 {
         self.inner.cfg.lease.as_millis() as i64
     }
@@ -213,12 +235,20 @@ impl Engine {
         self.record(&job, result).await;
     }
 
-    async fn record(&self, job: &Job, result: Result<(), JobError>) {
+    async fn record(&self, job: &Job, result: Result<Option<AuditEntry>, JobError>) {
         let (store, worker) = (&self.inner.store, &self.inner.cfg.worker_id);
-        let outcome = match &result {
-            Ok(()) => store.complete(job.id, worker).await.map(|_| "done"),
-            Err(JobError::Permanent(msg)) => store.fail_permanently(job.id, worker, msg).await.map(|_| "dead"),
-            Err(e) => {
+        let connection = job.payload.get("connection").and_then(|c| c.as_str()).map(str::to_string);
+        let error = match result {
+            Ok(effect) => {
+                let outcome = self.finish(job, effect, connection).await;
+                self.inner.metrics.inc("kade_jobs_total", &format!("kind=\"{}\",outcome=\"{outcome}\"", job.kind));
+                return;
+            }
+            Err(e) => e,
+        };
+        let outcome = match &error {
+            JobError::Permanent(msg) => store.fail_permanently(job.id, worker, msg).await.map(|_| "dead"),
+            e => {
                 let attempt = u32::try_from(job.attempts.max(1) - 1).unwrap_or(0);
                 let cfg = &self.inner.cfg;
                 let delay =
@@ -234,24 +264,52 @@ impl Engine {
             "unrecorded"
         });
         self.inner.metrics.inc("kade_jobs_total", &format!("kind=\"{}\",outcome=\"{outcome}\"", job.kind));
-        let detail = serde_json::json!({
-            "job": job.id, "kind": job.kind, "attempt": job.attempts, "outcome": outcome,
-            "error": result.as_ref().err().map(ToString::to_string),
-        });
+        // A failed attempt's entry is a log line, not an effect: a crash may lose or repeat it.
         let entry = AuditEntry {
             at_ms: now_ms(),
-            connection: job.payload.get("connection").and_then(|c| c.as_str()).map(str::to_string),
+            connection,
             entity: job.entity_key.clone(),
             action: format!("job {outcome}"),
-            detail,
+            detail: serde_json::json!({
+                "job": job.id, "kind": job.kind, "attempt": job.attempts, "outcome": outcome,
+                "error": error.to_string(),
+            }),
         };
         if let Err(e) = store.audit(&entry).await {
             tracing::warn!(error = %e, "audit write failed");
         }
     }
 
+    /// Commits a successful job: its completion, its effect entry (the handler's, or a plain
+    /// "job done" line) and the processed mark on its events, together, under the lease.
+    async fn finish(&self, job: &Job, effect: Option<AuditEntry>, connection: Option<String>) -> &'static str {
+        let mut effect = effect.unwrap_or_else(|| AuditEntry {
+            at_ms: now_ms(),
+            connection,
+            entity: job.entity_key.clone(),
+            action: "job done".into(),
+            detail: serde_json::json!({}),
+        });
+        if let Some(detail) = effect.detail.as_object_mut() {
+            detail.insert("job".into(), job.id.into());
+            detail.insert("kind".into(), job.kind.clone().into());
+            detail.insert("attempt".into(), job.attempts.into());
+        }
+        match self.inner.store.finish_job(job.id, &self.inner.cfg.worker_id, &event_scope(job), &effect).await {
+            Ok(Finished::Done { .. }) => "done",
+            Ok(Finished::LeaseLost) => {
+                tracing::warn!(job = job.id, "lease lost before the job finished; its work is left to the new owner");
+                "lease_lost"
+            }
+            Err(e) => {
+                tracing::error!(job = job.id, error = %e, "could not record the job outcome; its lease will expire");
+                "unrecorded"
+            }
+        }
+    }
+
     /// Dispatches a job to its handler.
-    async fn handle(&self, job: &Job) -> Result<(), JobError> {
+    async fn handle(&self, job: &Job) -> Result<Option<AuditEntry>, JobError> {
         let kind =
             JobKind::parse(&job.kind).ok_or_else(|| JobError::Permanent(format!("unknown job kind {:?}", job.kind)))?;
         let name = job
@@ -263,11 +321,26 @@ impl Engine {
             .picqer(name)
             .ok_or_else(|| JobError::Transient(format!("connection {name:?} is not connected (yet)")))?;
         match kind {
-            JobKind::ProductRefresh => conn.refresh_product(job).await,
-            JobKind::PicqerEvent => conn.record_event(job).await,
-            JobKind::CatalogueFull => conn.full_sync(self, job).await,
-            JobKind::CatalogueIncremental => conn.incremental_sync(job).await,
-            JobKind::HookSupervise => conn.supervise(self).await.map(drop),
+            JobKind::ProductRefresh => conn.refresh_product(job).await.map(Some),
+            JobKind::PicqerEvent => conn.record_event(job).await.map(Some),
+            JobKind::CatalogueFull => conn.full_sync(self, job).await.map(|()| None),
+            JobKind::CatalogueIncremental => conn.incremental_sync(job).await.map(|()| None),
+            JobKind::HookSupervise => conn.supervise(self).await.map(|_| None),
         }
+    }
+}
+
+/// The inbox events a successful job accounts for. A product refresh re-reads the product, so
+/// it covers every earlier event of that product (coalesced into it, or left by a job it
+/// superseded); any other job covers the event in its payload.
+fn event_scope(job: &Job) -> EventScope {
+    let Some(event) = job.payload.get("event_id").and_then(|v| v.as_i64()) else {
+        return EventScope::None;
+    };
+    match (JobKind::parse(&job.kind), &job.entity_key) {
+        (Some(JobKind::ProductRefresh), Some(entity)) => {
+            EventScope::EntityUpTo { entity_key: entity.clone(), up_to: event }
+        }
+        _ => EventScope::One(event),
     }
 }

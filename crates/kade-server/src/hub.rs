@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use kade_engine::ingest::{DEFAULT_MAX_BATCH, IngestBatcher};
 use kade_engine::picqer::{ConnectError, PicqerConnection, PicqerSettings};
 use kade_engine::scheduler::{self, Schedule};
 use kade_engine::{Engine, EngineConfig, JobKind, Metrics};
@@ -73,6 +74,8 @@ pub enum HubError {
 /// A running Kade.
 pub struct Hub {
     pub engine: Engine,
+    /// The ingress's grouped-commit batcher (its statistics are what `kade bench ingest` reports).
+    pub ingest: IngestBatcher,
     pub addr: SocketAddr,
     shutdown: watch::Sender<bool>,
     tasks: JoinSet<()>,
@@ -94,10 +97,12 @@ impl Hub {
         let (shutdown, rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
 
+        let ingest = IngestBatcher::start(engine.store().clone(), DEFAULT_MAX_BATCH);
         let state = AppState {
             engine: engine.clone(),
             admin: Arc::new(AdminToken::new(&opts.admin_token)),
             body_limit: opts.body_limit,
+            ingest: ingest.clone(),
         };
         let app = crate::router(state);
         let mut stop = rx.clone();
@@ -138,7 +143,7 @@ impl Hub {
             let (e, r) = (engine.clone(), rx.clone());
             tasks.spawn(async move { scheduler::run(e, schedules, r).await });
         }
-        Ok(Hub { engine, addr, shutdown, tasks })
+        Ok(Hub { engine, ingest, addr, shutdown, tasks })
     }
 
     /// The base URL of this Kade's HTTP server.

@@ -1,7 +1,9 @@
 //! `POST /webhooks/picqer/{connection}`.
 //!
 //! Order of work: read the raw bytes (bounded), find the connection, verify the signature over
-//! those bytes, parse, de-duplicate, commit inbox row + job in one transaction, answer. Refusals
+//! those bytes, parse, de-duplicate, commit inbox row + job in one transaction, answer. The
+//! transaction is shared with concurrent deliveries (grouped commit, [`kade_engine::ingest`]);
+//! the answer still waits until the one holding this event has committed. Refusals
 //! (413, 404, 401, 400) store nothing but are counted and audited. A storage failure answers 503:
 //! nothing was committed, and Picqer retries.
 
@@ -76,7 +78,7 @@ pub async fn picqer(
         "x-picqer-signature": signature,
     });
     let max_attempts = state.engine.config().max_attempts;
-    match ingest_delivery(&conn, signature, &bytes, kept, max_attempts).await {
+    match ingest_delivery(&conn, &state.ingest, signature, &bytes, kept, max_attempts).await {
         Ok(InboundOutcome::Accepted { event_id, job_id }) => {
             state.engine.notify();
             state.engine.metrics().inc("kade_webhooks_total", "source=\"picqer\",result=\"accepted\"");

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{get, post};
 use kade_engine::Engine;
+use kade_engine::ingest::IngestBatcher;
 
 pub use auth::AdminToken;
 pub use hub::{Hub, HubError, HubOptions};
@@ -30,6 +31,8 @@ pub struct AppState {
     pub admin: Arc<AdminToken>,
     /// Largest webhook body accepted (Picqer's are a few kilobytes).
     pub body_limit: usize,
+    /// Commits inbox events in grouped transactions (one fsync for many webhooks).
+    pub ingest: IngestBatcher,
 }
 
 /// The whole application.

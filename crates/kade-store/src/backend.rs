@@ -142,12 +142,20 @@ enum Backend {
 
 /// (version, description, SQLite SQL, PostgreSQL SQL). Both backends advance in lock step, so a
 /// database's version number means the same schema whichever backend it is.
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "processed",
+        include_str!("../migrations/sqlite/0002_processed.sql"),
+        include_str!("../migrations/postgres/0002_processed.sql"),
+    ),
+];
 
 /// Builds the migrator from the embedded files. This is what `sqlx::migrate!` generates, done
 /// by hand so that we need neither sqlx's proc-macro crate nor a second build of SQLite for the

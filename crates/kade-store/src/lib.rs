@@ -24,11 +24,13 @@ mod error;
 mod inbox;
 mod meta;
 mod mirror;
+mod processing;
 mod records;
 
 pub use backend::{PgStore, SqliteStore};
 pub use crypto::{CryptoError, SecretBox};
 pub use error::StoreError;
+pub use processing::{EventScope, Finished, PROCESSED_EVENTS_KEY};
 pub use records::*;
 
 /// A handle to the database. Cheap to clone: every clone shares the same pools.
@@ -91,7 +93,7 @@ impl Store {
 /// as an error in the crate that spawns it.
 #[cfg(test)]
 #[allow(dead_code)]
-fn store_futures_are_send(s: &Store, job: &NewJob, ev: &InboundEvent) {
+fn store_futures_are_send(s: &Store, job: &NewJob, ev: &InboundEvent, effect: &AuditEntry) {
     fn send<T: Send>(_: T) {}
     send(Store::open(""));
     send(s.ingest(ev, job));
@@ -119,4 +121,8 @@ fn store_futures_are_send(s: &Store, job: &NewJob, ev: &InboundEvent) {
     send(s.clear_connection_secrets(""));
     send(s.linked("", "", "", ""));
     send(s.audit_recent(0));
+    send(s.finish_job(0, "", &EventScope::None, effect));
+    send(s.count_unprocessed_events());
+    send(s.effects_per_event());
+    send(s.expire_foreign_leases("", 0));
 }

@@ -97,6 +97,32 @@ pub enum BenchCommand {
     /// The Picqer client against the Picqer simulator: throughput with the limit lifted, and
     /// budget adherence under a limit.
     Picqer(BenchPicqerArgs),
+    /// The webhook ingress: signed webhooks/s and acknowledgement latency on SQLite (and on
+    /// PostgreSQL when a URL is given), next to a raw SQLite insert floor from the same run.
+    Ingest(BenchIngestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchIngestArgs {
+    /// Distinct signed webhooks fired at the ingress.
+    #[arg(long, default_value_t = 20_000)]
+    pub webhooks: usize,
+    /// Concurrent HTTP/1.1 keep-alive connections sending them.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Products the webhooks are spread over (and the simulator's catalogue size).
+    #[arg(long, default_value_t = 1_000)]
+    pub products: usize,
+    /// Also run against this PostgreSQL server (a fresh schema is created and left for inspection).
+    #[arg(long, env = "KADE_BENCH_DATABASE_URL")]
+    pub postgres: Option<String>,
+    /// Directory for the SQLite files (hub and floor); it decides what an fsync costs.
+    #[arg(long)]
+    pub dir: Option<std::path::PathBuf>,
+    /// Run Kade's workers and scheduler during the run (default: off, so the figure is the
+    /// ingress alone and not the ingress competing with event processing for the cores).
+    #[arg(long)]
+    pub workers: bool,
 }
 
 #[derive(Debug, Args)]

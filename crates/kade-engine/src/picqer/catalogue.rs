@@ -7,7 +7,7 @@
 use kade_core::PicqerDateTime;
 use kade_core::ids::ProductId;
 use kade_picqer::types::{Product, ProductFilter};
-use kade_store::{Job, MirrorProduct, MirrorStock, SyncState};
+use kade_store::{AuditEntry, Job, MirrorProduct, MirrorStock, SyncState};
 
 use super::PicqerConnection;
 use crate::jobs::JobError;
@@ -153,8 +153,10 @@ impl PicqerConnection {
     }
 
     /// Re-reads one product (webhooks are hints: the payload may be stale by the time the job
-    /// runs, and deliveries may come out of order).
-    pub(crate) async fn refresh_product(&self, job: &Job) -> Result<(), JobError> {
+    /// runs, and deliveries may come out of order). The mirror write is a versioned upsert, so a
+    /// re-run after a crash is harmless; the returned "product mirrored" entry is committed by the
+    /// worker with the job's completion, so it is recorded exactly once.
+    pub(crate) async fn refresh_product(&self, job: &Job) -> Result<AuditEntry, JobError> {
         let id = job
             .payload
             .get("idproduct")
@@ -174,7 +176,6 @@ impl PicqerConnection {
         }
         let entity = Some(kade_core::dedupe::entity_key(self.name(), "product", id));
         let detail = serde_json::json!({"productcode": product.productcode, "written": written, "free_stock": product.free_stock(&[])});
-        self.audit(entity, "product mirrored", detail).await;
-        Ok(())
+        Ok(self.entry(entity, "product mirrored", detail))
     }
 }

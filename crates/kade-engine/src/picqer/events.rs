@@ -9,6 +9,7 @@ use kade_picqer::webhook::{self, Envelope, SignatureError};
 use kade_store::{InboundEvent, Ingested, NewJob, StoreError};
 
 use super::PicqerConnection;
+use crate::ingest::IngestBatcher;
 use crate::jobs::JobKind;
 use crate::now_ms;
 
@@ -35,14 +36,33 @@ pub enum InboundError {
 }
 
 /// Verifies `body` against the connection's hook secrets, de-duplicates it and commits it with
-/// its job in one transaction.
+/// its job. The commit goes through `batcher` (see [`crate::ingest`]): it shares a transaction
+/// with concurrent deliveries, and this returns only once that transaction has committed.
 pub async fn ingest_delivery(
     conn: &PicqerConnection,
+    batcher: &IngestBatcher,
     signature: Option<&str>,
     body: &[u8],
     headers: serde_json::Value,
     max_attempts: i32,
 ) -> Result<InboundOutcome, InboundError> {
+    let (event, job) = prepare_delivery(conn, signature, body, headers, max_attempts)?;
+    Ok(match batcher.ingest(event, job).await? {
+        Ingested::Accepted { event_id, job_id } => InboundOutcome::Accepted { event_id, job_id },
+        Ingested::Duplicate { event_id } => InboundOutcome::Duplicate { event_id },
+    })
+}
+
+/// Everything before the commit: verify, parse, derive the de-dup key, and build the inbox row
+/// and its job. Pure CPU work, done in the request's own task so that concurrent deliveries
+/// verify in parallel and the batcher only commits.
+fn prepare_delivery(
+    conn: &PicqerConnection,
+    signature: Option<&str>,
+    body: &[u8],
+    headers: serde_json::Value,
+    max_attempts: i32,
+) -> Result<(InboundEvent, NewJob), InboundError> {
     let keys = conn.verification_keys();
     let secrets: Vec<_> = keys.iter().map(|(_, k)| k.clone()).collect();
     let verified = webhook::verify(body, signature, &secrets)?;
@@ -52,7 +72,7 @@ pub async fn ingest_delivery(
         return Err(InboundError::HookMismatch { signed_by, claimed: env.idhook.0 });
     }
     let digest = ring::digest::digest(&ring::digest::SHA256, body);
-    let digest_hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let digest_hex = hex(digest.as_ref());
     let resource = env.resource();
     let triggered = env.event_triggered_at.to_string();
     let name = conn.name();
@@ -72,7 +92,7 @@ pub async fn ingest_delivery(
     }
     let job = NewJob {
         kind: kind.as_str().to_string(),
-        entity_key: entity.clone(),
+        entity_key: entity,
         payload,
         run_at_ms: now_ms(),
         max_attempts,
@@ -90,8 +110,26 @@ pub async fn ingest_delivery(
         verified: true,
         received_ms: now_ms(),
     };
-    Ok(match conn.store.ingest(&event, &job).await? {
-        Ingested::Accepted { event_id, job_id } => InboundOutcome::Accepted { event_id, job_id },
-        Ingested::Duplicate { event_id } => InboundOutcome::Duplicate { event_id },
-    })
+    Ok((event, job))
+}
+
+/// Lower-case hex, without an allocation per byte (this runs for every delivery).
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hex_matches_the_formatter() {
+        let bytes = [0x00, 0x0f, 0xa5, 0xff, 0x10];
+        let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(super::hex(&bytes), expected);
+    }
 }

@@ -7,6 +7,7 @@ mod crypto;
 mod inbox;
 mod links_audit;
 mod mirror;
+mod processing;
 mod queue;
 mod queue_leases;
 

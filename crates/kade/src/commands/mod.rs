@@ -16,5 +16,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args).await,
         Command::Sim(SimCommand::Picqer(args)) => sim::picqer(args).await,
         Command::Bench(BenchCommand::Picqer(args)) => bench::picqer(args).await,
+        Command::Bench(BenchCommand::Ingest(args)) => bench::ingest(args).await,
     }
 }

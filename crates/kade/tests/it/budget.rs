@@ -23,14 +23,22 @@ async fn mirrors_50000_products_within_the_budget() {
     })
     .await;
     let picqer = client(&sim);
+    let started = std::time::Instant::now();
     let all = picqer.products(&ProductFilter::default()).collect_all().await.unwrap();
+    let elapsed = started.elapsed();
     assert_eq!(all.len(), 50_000);
     let stats = picqer.stats();
     // 500 full pages, then the empty page that tells a client without a total count it is done.
     assert_eq!(stats.requests, 501);
     assert_eq!(stats.rate_limited, 0);
     assert!(journal_for(&sim, "GET", "/api/v1/products").iter().all(|e| e.status == 200));
-    assert!(!stats.budget_wait.is_zero(), "the budget was binding, so the client must have waited");
+    // Either the limit set the pace (the client waited for budget), or the machine was so loaded
+    // that the server itself was slower than the limit — then the run took at least the floor.
+    let floor = std::time::Duration::from_secs_f64((501.0 - 50.0) / 100.0);
+    assert!(
+        !stats.budget_wait.is_zero() || elapsed >= floor,
+        "faster than the limit allows without waiting: {elapsed:?}"
+    );
 }
 
 #[tokio::test]
@@ -44,6 +52,7 @@ async fn clients_sharing_a_key_share_one_budget() {
     .await;
     let a = client(&sim);
     let b = a.share_budget(a.config().clone()).unwrap();
+    let started = std::time::Instant::now();
     let (ra, rb) = tokio::join!(
         a.products(&ProductFilter::default()).collect_all(),
         b.products(&ProductFilter::default()).collect_all()
@@ -51,5 +60,6 @@ async fn clients_sharing_a_key_share_one_budget() {
     assert_eq!((ra.unwrap().len(), rb.unwrap().len()), (5_000, 5_000));
     assert_eq!(a.stats().requests, 102);
     assert_eq!(a.stats().rate_limited, 0);
-    assert!(!a.stats().budget_wait.is_zero());
+    let floor = std::time::Duration::from_secs_f64((102.0 - 20.0) / 50.0);
+    assert!(!a.stats().budget_wait.is_zero() || started.elapsed() >= floor);
 }

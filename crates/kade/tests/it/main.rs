@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod client_errors;
 mod hub;
+mod ingest;
 mod orders;
 mod pagination;
 mod purchasing;

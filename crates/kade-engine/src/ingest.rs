@@ -1,0 +1,195 @@
+//! Grouped commits for the inbox.
+//!
+//! Every acknowledged webhook must be durable before its 2xx (principle 1). On SQLite with
+//! `synchronous=FULL` that costs an fsync per commit, so one transaction per webhook caps the
+//! ingress at the disk's fsync rate (~1.7k/s on CI). The [`IngestBatcher`] lets concurrent
+//! deliveries share a commit: one task takes whatever is waiting in its channel (up to a cap),
+//! commits it with [`Store::ingest_many`] in one transaction, and answers each caller.
+//!
+//! There is no timer: a batch is whatever arrived while the previous commit was running (group
+//! commit). A lone delivery on an idle hub is committed at once, so latency never pays for
+//! batching; under load, batches grow by themselves until a commit amortises its fsync.
+//!
+//! Callers still learn their own outcome only after the transaction holding their event has
+//! committed, so "answer 200 only once stored" is unchanged.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use kade_store::{InboundEvent, Ingested, NewJob, Store, StoreError};
+use tokio::sync::{mpsc, oneshot};
+
+/// Largest batch committed at once by default. Big enough that the fsync is amortised, small
+/// enough that one transaction stays short and a failed batch retries a bounded amount of work
+/// item by item.
+pub const DEFAULT_MAX_BATCH: usize = 512;
+
+/// Deliveries that may wait for the batcher before callers are held back. Bounded so that a
+/// store slower than the ingress pushes back on HTTP (requests wait) instead of growing memory.
+const QUEUE_DEPTH: usize = 8 * DEFAULT_MAX_BATCH;
+
+/// Failed item-by-item retries after which the rest of a failed batch is answered with the
+/// error without trying (see the fallback in `run`).
+const FALLBACK_FAILURES: usize = 3;
+
+/// Batches committed at once on PostgreSQL (see `run`); leaves pool connections for workers.
+const PG_IN_FLIGHT: usize = 4;
+
+type Reply = oneshot::Sender<Result<Ingested, StoreError>>;
+
+struct Item {
+    event: InboundEvent,
+    job: NewJob,
+    reply: Reply,
+}
+
+/// Counters describing the batches committed so far (for the benchmark and metrics).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchStats {
+    /// Transactions attempted for batches.
+    pub batches: u64,
+    /// Items answered.
+    pub items: u64,
+    /// The largest batch so far.
+    pub largest: u64,
+    /// Batches whose transaction failed and were retried item by item.
+    pub fallbacks: u64,
+}
+
+impl BatchStats {
+    /// Mean items per transaction.
+    pub fn mean(&self) -> f64 {
+        if self.batches == 0 { 0.0 } else { self.items as f64 / self.batches as f64 }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    batches: AtomicU64,
+    items: AtomicU64,
+    largest: AtomicU64,
+    fallbacks: AtomicU64,
+}
+
+/// Commits inbox events with their jobs in grouped transactions. Cheap to clone; the background
+/// task ends when the last clone is dropped (after answering everything already queued).
+#[derive(Clone, Debug)]
+pub struct IngestBatcher {
+    tx: mpsc::Sender<Item>,
+    counters: Arc<Counters>,
+}
+
+impl IngestBatcher {
+    /// Starts the batching task for `store` (on the current Tokio runtime), committing at most
+    /// `max_batch` items per transaction.
+    pub fn start(store: Store, max_batch: usize) -> IngestBatcher {
+        let max_batch = max_batch.max(1);
+        let (tx, rx) = mpsc::channel(QUEUE_DEPTH.max(max_batch));
+        let counters = Arc::new(Counters::default());
+        tokio::spawn(run(store, rx, max_batch, counters.clone()));
+        IngestBatcher { tx, counters }
+    }
+
+    /// Stores `event` and enqueues `job` atomically, like [`Store::ingest`], sharing the
+    /// transaction with whatever other deliveries are waiting. Returns once that transaction
+    /// has committed (or failed: then nothing of this event was stored).
+    pub async fn ingest(&self, event: InboundEvent, job: NewJob) -> Result<Ingested, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx.send(Item { event, job, reply }).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// Batches committed so far.
+    pub fn stats(&self) -> BatchStats {
+        let c = &self.counters;
+        BatchStats {
+            batches: c.batches.load(Ordering::Relaxed),
+            items: c.items.load(Ordering::Relaxed),
+            largest: c.largest.load(Ordering::Relaxed),
+            fallbacks: c.fallbacks.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The batcher task is gone (its runtime is shutting down); nothing was stored.
+fn stopped() -> StoreError {
+    StoreError::Invalid("the ingest batcher has stopped (Kade is shutting down)".into())
+}
+
+async fn run(store: Store, mut rx: mpsc::Receiver<Item>, max_batch: usize, counters: Arc<Counters>) {
+    // SQLite has one writer: a second transaction in flight would only wait for it, and take
+    // items out of the channel that could have joined the next batch. PostgreSQL commits
+    // concurrent transactions in parallel (the store's pool has 10 connections), so there a few
+    // batches may be in flight at once.
+    let in_flight = if matches!(store, Store::Postgres(_)) { PG_IN_FLIGHT } else { 1 };
+    let mut running = tokio::task::JoinSet::new();
+    let mut waiting: Vec<Item> = Vec::with_capacity(max_batch);
+    // `recv_many` waits for the first item, then takes whatever else is already queued: the
+    // batch is exactly what accumulated during the previous commit.
+    while rx.recv_many(&mut waiting, max_batch).await > 0 {
+        let mut batch = std::mem::replace(&mut waiting, Vec::with_capacity(max_batch));
+        if in_flight > 1 {
+            // Concurrent transactions lock job rows (one queued job per entity); taking them in
+            // the same order in every batch means two batches can wait for each other but never
+            // deadlock. The sort is stable, so in-batch duplicates keep their order.
+            batch.sort_by(|a, b| a.job.entity_key.cmp(&b.job.entity_key));
+        }
+        let n = batch.len() as u64;
+        counters.batches.fetch_add(1, Ordering::Relaxed);
+        counters.items.fetch_add(n, Ordering::Relaxed);
+        counters.largest.fetch_max(n, Ordering::Relaxed);
+        let (store, counters) = (store.clone(), counters.clone());
+        running.spawn(async move {
+            let (items, replies): (Vec<_>, Vec<_>) = batch.into_iter().map(|i| ((i.event, i.job), i.reply)).unzip();
+            commit(&store, &items, replies, &counters).await;
+        });
+        while running.len() >= in_flight {
+            let _ = running.join_next().await;
+        }
+    }
+    while running.join_next().await.is_some() {}
+}
+
+/// Commits one batch and answers every caller in it.
+async fn commit(store: &Store, items: &[(InboundEvent, NewJob)], mut replies: Vec<Reply>, counters: &Counters) {
+    match store.ingest_many(items).await {
+        Ok(results) if results.len() == replies.len() => {
+            for (reply, result) in replies.into_iter().zip(results) {
+                // The caller may have gone (client hung up): the event is stored anyway, and
+                // Picqer's retry will be answered as a duplicate.
+                let _ = reply.send(Ok(result));
+            }
+        }
+        Ok(results) => {
+            let message = format!("ingest_many returned {} results for {} items", results.len(), replies.len());
+            tracing::error!("{message}");
+            for reply in replies {
+                let _ = reply.send(Err(StoreError::Invalid(message.clone())));
+            }
+        }
+        Err(e) if items.len() == 1 => {
+            if let Some(reply) = replies.pop() {
+                let _ = reply.send(Err(e));
+            }
+        }
+        Err(e) => {
+            // The whole batch rolled back, so nothing of it is stored. Retry each item in a
+            // transaction of its own: one item the database rejects must not fail the deliveries
+            // that merely shared its transaction. Once a few retries fail as well the cause is
+            // the database, not an item: answer the rest at once rather than wait out a timeout
+            // per item. Every caller that fails answers 503, and Picqer retries.
+            counters.fallbacks.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(error = %e, items = items.len(), "batched ingest failed; retrying item by item");
+            let mut failures = 0;
+            for ((event, job), reply) in items.iter().zip(replies) {
+                let result = if failures < FALLBACK_FAILURES {
+                    store.ingest(event, job).await
+                } else {
+                    Err(StoreError::Invalid(format!("not stored: the batch transaction failed ({e})")))
+                };
+                failures += usize::from(result.is_err());
+                let _ = reply.send(result);
+            }
+        }
+    }
+}

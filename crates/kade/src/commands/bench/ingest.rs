@@ -1,0 +1,394 @@
+//! `kade bench ingest`: the webhook ingress under load.
+//!
+//! Starts a Picqer simulator and a real Kade (`Hub::start`, so the hooks, their secrets and the
+//! HTTP ingress are the production ones), then fires N distinct, correctly signed
+//! `products.free_stock_changed` deliveries at `POST /webhooks/picqer/main` from C concurrent
+//! keep-alive connections. Reports webhooks/s and the acknowledgement latency (send → 200, which
+//! Kade only answers once the event is committed), then checks that exactly N events reached the
+//! inbox.
+//!
+//! Floors from the same run, same file system: raw SQLite inserts through the same driver and
+//! settings (WAL, `synchronous=FULL`), one row per transaction and in transactions the size the
+//! ingress's batcher actually reached, and Kade's own `Store::ingest_many` without HTTP. The
+//! ratios say what HTTP, verification and the schema cost on top of durably writing the rows.
+//!
+//! The load generator runs in this process and shares the cores with Kade: on a 2-core machine
+//! the figure is a lower bound for Kade alone.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail, ensure};
+use axum::body::Bytes;
+use kade_engine::ingest::BatchStats;
+use kade_engine::picqer::PicqerSettings;
+use kade_engine::{EngineConfig, JobKind};
+use kade_picqer::webhook::WebhookSecret;
+use kade_picqer::{ApiKey, ClientConfig};
+use kade_server::{Hub, HubOptions};
+use kade_sim::picqer::{PicqerSimConfig, RunningSim, start};
+use kade_store::{InboundEvent, NewJob, Store};
+use serde_json::{Value, json};
+
+use crate::cli::BenchIngestArgs;
+
+const EVENT: &str = "products.free_stock_changed";
+/// The goal from issue 3, for SQLite on 2 cores.
+const GOAL_PER_SEC: f64 = 20_000.0;
+const GOAL_P99: Duration = Duration::from_millis(25);
+/// Rows per multi-row INSERT in the informative floor (well under SQLite's variable limit).
+const ROWS_PER_STATEMENT: usize = 100;
+
+/// One measured run of the ingress.
+struct Run {
+    wall: Duration,
+    /// Acknowledgement latencies, sorted.
+    latencies: Vec<Duration>,
+    stats: BatchStats,
+    stored: i64,
+}
+
+impl Run {
+    fn per_sec(&self) -> f64 {
+        self.latencies.len() as f64 / self.wall.as_secs_f64()
+    }
+
+    fn quantile(&self, q: f64) -> Duration {
+        let i = ((self.latencies.len() as f64 * q) as usize).min(self.latencies.len().saturating_sub(1));
+        self.latencies.get(i).copied().unwrap_or_default()
+    }
+
+    fn batch(&self) -> usize {
+        (self.stats.mean().round() as usize).max(1)
+    }
+}
+
+pub async fn ingest(args: BenchIngestArgs) -> anyhow::Result<()> {
+    ensure!(args.webhooks > 0 && args.concurrency > 0 && args.products > 0, "all counts must be positive");
+    let dir =
+        args.dir.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("kade-bench-{}", std::process::id())));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    println!("kade bench ingest\n");
+    println!(
+        "{} distinct signed {EVENT} webhooks over {} products, {} keep-alive HTTP/1.1 connections,",
+        args.webhooks, args.products, args.concurrency
+    );
+    println!(
+        "Kade's workers {}; load generator in the same process ({cores} cores shared); files in {}",
+        if args.workers { "ON (processing competes with ingress)" } else { "OFF (ingress alone)" },
+        dir.display()
+    );
+
+    let sqlite_url = format!("sqlite:{}", dir.join("hub.db").display());
+    let run = run_ingress(&args, &sqlite_url).await.context("SQLite run")?;
+    let batch = run.batch();
+    let bodies = synthetic_bodies(args.webhooks);
+    let per_row_rows = args.webhooks.min(5_000);
+    let per_row = raw_sqlite(&dir.join("floor-1.db"), &bodies[..per_row_rows], 1, 1).await?;
+    let batched = raw_sqlite(&dir.join("floor-b.db"), &bodies, batch, 1).await?;
+    let multi = raw_sqlite(&dir.join("floor-m.db"), &bodies, batch, ROWS_PER_STATEMENT).await?;
+    let store_url = format!("sqlite:{}", dir.join("store.db").display());
+    let store = store_ingest(&store_url, &bodies, batch).await?;
+
+    println!("\nSQLite (WAL, synchronous=FULL):");
+    let rate = |n: usize, d: Duration| n as f64 / d.as_secs_f64();
+    println!("  floor: raw inserts, 1 row/transaction:  {:>9.0} rows/s", rate(per_row_rows, per_row));
+    println!("  floor: raw inserts, {batch:>3} rows/transaction:{:>9.0} rows/s", rate(bodies.len(), batched));
+    println!(
+        "  (raw, {batch} rows/transaction, {ROWS_PER_STATEMENT} rows per INSERT: {:.0} rows/s)",
+        rate(bodies.len(), multi)
+    );
+    println!(
+        "  kade-store ingest_many, {batch:>3}/transaction:{:>9.0} events/s  (inbox row + job, no HTTP)",
+        rate(bodies.len(), store)
+    );
+    report(&run, args.webhooks);
+    println!("  ratio ingress/raw-floor time ({batch}/tx):   {:>9.2}x", run.wall.as_secs_f64() / batched.as_secs_f64());
+    println!("  ratio ingress/ingest_many time:          {:>9.2}x", run.wall.as_secs_f64() / store.as_secs_f64());
+    let met = run.per_sec() >= GOAL_PER_SEC && run.quantile(0.99) < GOAL_P99;
+    println!(
+        "  goal on 2 cores (>= {GOAL_PER_SEC:.0}/s with p99 < {} ms): {}",
+        GOAL_P99.as_millis(),
+        if met { "met" } else { "NOT met" }
+    );
+
+    if let Some(url) = &args.postgres {
+        let url = fresh_schema(url).await?;
+        let run = run_ingress(&args, &url).await.context("PostgreSQL run")?;
+        let store = store_ingest(&url, &bodies, run.batch()).await?;
+        println!("\nPostgreSQL (fresh schema):");
+        println!(
+            "  kade-store ingest_many, {:>3}/transaction:{:>9.0} events/s  (inbox row + job, no HTTP)",
+            run.batch(),
+            rate(bodies.len(), store)
+        );
+        report(&run, args.webhooks);
+        println!("  ratio ingress/ingest_many time:          {:>9.2}x", run.wall.as_secs_f64() / store.as_secs_f64());
+    }
+    if args.dir.is_none() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
+
+fn report(run: &Run, n: usize) {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "  kade ingress, signed HTTP webhooks:      {:>9.0} webhooks/s  ({:.3}s)",
+        run.per_sec(),
+        run.wall.as_secs_f64()
+    );
+    println!(
+        "  ack latency p50 / p99 / max:             {:>9.2} / {:.2} / {:.2} ms",
+        ms(run.quantile(0.5)),
+        ms(run.quantile(0.99)),
+        ms(run.latencies.last().copied().unwrap_or_default())
+    );
+    println!(
+        "  grouped commits: {} transactions, mean {:.1} webhooks each, largest {}, fallbacks {}",
+        run.stats.batches,
+        run.stats.mean(),
+        run.stats.largest,
+        run.stats.fallbacks
+    );
+    let verdict = if run.stored == n as i64 { "none lost, none doubled" } else { "MISMATCH" };
+    println!("  inbox after the run:                     {:>9} events of {n} sent ({verdict})", run.stored);
+}
+
+/// Starts a simulator and Kade on `database_url`, fires the webhooks, stops both.
+async fn run_ingress(args: &BenchIngestArgs, database_url: &str) -> anyhow::Result<Run> {
+    let cfg = PicqerSimConfig { products: args.products, rate_limit_per_minute: 0, ..PicqerSimConfig::default() };
+    let sim = start(cfg, "127.0.0.1:0".parse()?).await.context("starting the Picqer simulator")?;
+    let hub = Hub::start(hub_options(&sim, database_url, args.workers)?).await.context("starting Kade")?;
+    let url = format!("{}/webhooks/picqer/main", hub.url());
+    let hook = sim
+        .hooks()
+        .list()
+        .into_iter()
+        .find(|h| h.active && h.event == EVENT && h.address == url)
+        .context("Kade installed no products.free_stock_changed hook")?;
+    let secret = WebhookSecret::new(hook.secret_value.context("the hook has no secret")?.as_bytes());
+    let products = product_pages(&sim, args.products).await?;
+    let deliveries: Vec<(Bytes, String)> = (0..args.webhooks)
+        .map(|i| {
+            let body = envelope(hook.idhook, &hook.name, i, &products[i % products.len()]);
+            let signature = secret.sign(&body);
+            (Bytes::from(body), signature)
+        })
+        .collect();
+    let before = hub.engine.store().count_events().await?;
+
+    let http =
+        reqwest::Client::builder().http1_only().tcp_nodelay(true).pool_max_idle_per_host(args.concurrency).build()?;
+    // Open every connection before the clock starts: the run measures Kade, not TCP handshakes.
+    let warm = (0..args.concurrency).map(|_| http.get(format!("{}/healthz", hub.url())).send());
+    for resp in futures_util::future::join_all(warm).await {
+        resp?.error_for_status()?;
+    }
+    let deliveries = Arc::new(deliveries);
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..args.concurrency {
+        let (http, url, deliveries, next) = (http.clone(), url.clone(), deliveries.clone(), next.clone());
+        tasks.spawn(async move {
+            let mut latencies = Vec::with_capacity(deliveries.len() / 8);
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some((body, signature)) = deliveries.get(i) else { break };
+                let t = Instant::now();
+                let resp = http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("x-picqer-signature", signature)
+                    .body(body.clone())
+                    .send()
+                    .await?;
+                let status = resp.status();
+                let answer = resp.bytes().await?;
+                latencies.push(t.elapsed());
+                if !status.is_success() || !answer.windows(10).any(|w| w == b"\"accepted\"") {
+                    bail!("webhook {i} answered {status}: {}", String::from_utf8_lossy(&answer));
+                }
+            }
+            anyhow::Ok(latencies)
+        });
+    }
+    let mut latencies = Vec::with_capacity(args.webhooks);
+    while let Some(done) = tasks.join_next().await {
+        latencies.extend(done??);
+    }
+    let wall = started.elapsed();
+    latencies.sort_unstable();
+    let stats = hub.ingest.stats();
+    let stored = hub.engine.store().count_events().await? - before;
+    hub.stop().await;
+    sim.shutdown().await;
+    Ok(Run { wall, latencies, stats, stored })
+}
+
+fn hub_options(sim: &RunningSim, database_url: &str, workers: bool) -> anyhow::Result<HubOptions> {
+    let mut client = ClientConfig::with_base_url(sim.base_url(), ApiKey::new(sim.api_key())).contact("kade bench");
+    client.initial_rate_limit = u32::MAX;
+    Ok(HubOptions {
+        database_url: database_url.to_string(),
+        listen: "127.0.0.1:0".parse()?,
+        public_url: None,
+        admin_token: format!("bench-{:016x}", fastrand_u64()),
+        master_key: format!("kade bench master key {:016x}{:016x}", fastrand_u64(), fastrand_u64()).into_bytes(),
+        picqer: vec![PicqerSettings {
+            name: "main".into(),
+            client,
+            webhook_url: String::new(),
+            events: vec![EVENT.to_string()],
+        }],
+        incremental_every: Duration::from_secs(3600),
+        engine: EngineConfig::default(),
+        background: workers,
+        body_limit: 1024 * 1024,
+    })
+}
+
+/// Products as the simulator serves them, so the deliveries have Picqer's real shape and size.
+async fn product_pages(sim: &RunningSim, want: usize) -> anyhow::Result<Vec<Value>> {
+    let http = reqwest::Client::new();
+    let mut products = Vec::with_capacity(want);
+    while products.len() < want {
+        let page: Vec<Value> = http
+            .get(format!("{}/products", sim.base_url()))
+            .basic_auth(sim.api_key(), Some(""))
+            .query(&[("offset", products.len().to_string())])
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let short = page.len() < kade_picqer::PAGE_SIZE;
+        products.extend(page);
+        if short {
+            break;
+        }
+    }
+    ensure!(!products.is_empty(), "the simulator served no products");
+    Ok(products)
+}
+
+/// Delivery `i`: a free-stock change of a product, distinct from every other delivery (its own
+/// trigger second and stock figure), so none is a duplicate.
+fn envelope(idhook: u64, name: &str, i: usize, product: &Value) -> Vec<u8> {
+    let mut data = product.clone();
+    if let Some(obj) = data.as_object_mut() {
+        obj.insert("freestock".into(), json!(i));
+    }
+    let secs = i % 86_400;
+    let triggered =
+        format!("2026-11-{:02} {:02}:{:02}:{:02}", 1 + (i / 86_400) % 28, secs / 3600, secs / 60 % 60, secs % 60);
+    let body = json!({"idhook": idhook, "name": name, "event": EVENT, "event_triggered_at": triggered, "data": data});
+    serde_json::to_vec(&body).unwrap_or_default()
+}
+
+/// Bodies for the floors: the same size as a delivery, without a simulator.
+fn synthetic_bodies(n: usize) -> Vec<Vec<u8>> {
+    let product = json!({"idproduct": 1, "productcode": "P-000001", "name": "Benchmark product",
+        "price": 12.5, "stock": [{"idwarehouse": 1, "stock": 10, "reserved": 0, "freestock": 10}],
+        "description": "x".repeat(600)});
+    (0..n).map(|i| envelope(1, "bench", i, &product)).collect()
+}
+
+/// The floor: `bodies` inserted with their de-dup key, `batch` rows per transaction, through
+/// the same driver (sqlx) and settings as Kade's store. With `per_statement > 1` each INSERT
+/// carries that many rows: that shows what the store could reach by batching statements as well
+/// as transactions (each statement is a round trip to sqlx's SQLite thread).
+async fn raw_sqlite(path: &Path, bodies: &[Vec<u8>], batch: usize, per_statement: usize) -> anyhow::Result<Duration> {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+    let _ = std::fs::remove_file(path);
+    let opts = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full);
+    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
+    sqlx::query("CREATE TABLE floor (id INTEGER PRIMARY KEY, dedupe_key TEXT NOT NULL UNIQUE, body BLOB NOT NULL)")
+        .execute(&pool)
+        .await?;
+    let t = Instant::now();
+    let mut n = 0usize;
+    for chunk in bodies.chunks(batch) {
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        for rows in chunk.chunks(per_statement.max(1)) {
+            let values = vec!["(?, ?)"; rows.len()].join(", ");
+            let sql = format!("INSERT INTO floor (dedupe_key, body) VALUES {values}");
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for body in rows {
+                query = query.bind(format!("floor/{n}")).bind(body);
+                n += 1;
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    }
+    let elapsed = t.elapsed();
+    pool.close().await;
+    let _ = std::fs::remove_file(path);
+    Ok(elapsed)
+}
+
+/// Kade's store without HTTP: the same inbox rows and product-refresh jobs the ingress builds,
+/// committed with `Store::ingest_many`, `batch` per transaction.
+async fn store_ingest(url: &str, bodies: &[Vec<u8>], batch: usize) -> anyhow::Result<Duration> {
+    let store = Store::open(url).await?;
+    let items: Vec<(InboundEvent, NewJob)> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let entity = format!("floor/product/{}", i % 1000);
+            let event = InboundEvent {
+                connection: "floor".into(),
+                source: "picqer".into(),
+                dedupe_key: format!("floor/{i}"),
+                event: EVENT.into(),
+                entity_key: Some(entity.clone()),
+                headers: json!({"content-type": "application/json", "user-agent": null, "x-picqer-signature": "x"}),
+                body: body.clone(),
+                verified: true,
+                received_ms: kade_engine::now_ms(),
+            };
+            let job = NewJob {
+                kind: JobKind::ProductRefresh.as_str().to_string(),
+                entity_key: Some(entity),
+                payload: json!({"connection": "floor", "event": EVENT, "idhook": 1, "idproduct": i % 1000}),
+                run_at_ms: kade_engine::now_ms(),
+                max_attempts: 12,
+                dedupe_key: None,
+                priority: 10,
+            };
+            (event, job)
+        })
+        .collect();
+    let t = Instant::now();
+    for chunk in items.chunks(batch) {
+        store.ingest_many(chunk).await?;
+    }
+    Ok(t.elapsed())
+}
+
+/// A fresh schema on the PostgreSQL server at `url`, as a URL that uses it.
+async fn fresh_schema(url: &str) -> anyhow::Result<String> {
+    use sqlx::Connection as _;
+    let schema = format!("bench_{}_{:08x}", std::process::id(), fastrand_u64() as u32);
+    let mut admin = sqlx::PgConnection::connect(url).await.context("connecting to PostgreSQL")?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await?;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{sep}options[search_path]={schema}"))
+}
+
+/// Randomness for names and keys without another crate: std's per-process random hasher keys.
+fn fastrand_u64() -> u64 {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+    h.finish()
+}

@@ -1,0 +1,7 @@
+//! `kade bench`: performance figures, each a ratio against a floor measured in the same run.
+
+mod ingest;
+mod picqer;
+
+pub use ingest::ingest;
+pub use picqer::picqer;
