@@ -97,24 +97,6 @@ impl Hub {
         let (shutdown, rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
 
-        let ingest = IngestBatcher::start(engine.store().clone(), DEFAULT_MAX_BATCH);
-        let state = AppState {
-            engine: engine.clone(),
-            admin: Arc::new(AdminToken::new(&opts.admin_token)),
-            body_limit: opts.body_limit,
-            ingest: ingest.clone(),
-        };
-        let app = crate::router(state);
-        let mut stop = rx.clone();
-        tasks.spawn(async move {
-            let graceful = async move {
-                let _ = stop.wait_for(|s| *s).await;
-            };
-            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(graceful).await {
-                tracing::error!(error = %e, "HTTP server stopped");
-            }
-        });
-
         let mut schedules: Vec<Schedule> = Vec::new();
         let public = opts.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
         for mut settings in opts.picqer.clone() {
@@ -136,6 +118,28 @@ impl Hub {
             }
             schedules.extend(scheduler::picqer_schedules(&name, opts.incremental_every));
         }
+
+        // Serve only now that every connection is registered: the listener was bound first (so
+        // the webhook URL exists and early deliveries wait in the backlog), but answering before
+        // the connection is known would refuse them with 404 — and Picqer retries each refusal.
+        let ingest = IngestBatcher::start(engine.store().clone(), DEFAULT_MAX_BATCH);
+        let state = AppState {
+            engine: engine.clone(),
+            admin: Arc::new(AdminToken::new(&opts.admin_token)),
+            body_limit: opts.body_limit,
+            ingest: ingest.clone(),
+            refusals: crate::ingress::RefusalLog::start(engine.clone()),
+        };
+        let app = crate::router(state);
+        let mut stop = rx.clone();
+        tasks.spawn(async move {
+            let graceful = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(graceful).await {
+                tracing::error!(error = %e, "HTTP server stopped");
+            }
+        });
 
         if opts.background {
             let (e, r) = (engine.clone(), rx.clone());

@@ -12,14 +12,40 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use kade_engine::now_ms;
 use kade_engine::picqer::{InboundError, InboundOutcome, ingest_delivery};
+use kade_engine::{Engine, now_ms};
+use tokio::sync::mpsc;
 
 use crate::AppState;
 use crate::error::ApiError;
 
+/// Writes audit entries for refused deliveries from one background task, through a bounded
+/// queue. A flood of refusals (an attacker, or a retry storm) must neither slow the answers down
+/// nor starve the store's single writer; when the queue is full the entry is dropped and counted
+/// (`kade_audit_dropped_total`) — the refusal itself is always counted in `kade_webhooks_total`.
+#[derive(Clone)]
+pub struct RefusalLog {
+    tx: mpsc::Sender<kade_store::AuditEntry>,
+}
+
+/// Refusal entries waiting to be written at most.
+const REFUSAL_QUEUE: usize = 256;
+
+impl RefusalLog {
+    pub fn start(engine: Engine) -> Self {
+        let (tx, mut rx) = mpsc::channel::<kade_store::AuditEntry>(REFUSAL_QUEUE);
+        tokio::spawn(async move {
+            while let Some(entry) = rx.recv().await {
+                if let Err(e) = engine.store().audit(&entry).await {
+                    tracing::warn!(error = %e, "audit write failed");
+                }
+            }
+        });
+        RefusalLog { tx }
+    }
+}
+
 fn refuse(state: &AppState, connection: &str, status: StatusCode, code: &'static str, message: String) -> Response {
-    let engine = state.engine.clone();
     state.engine.metrics().inc("kade_webhooks_total", &format!("source=\"picqer\",result=\"{code}\""));
     let entry = kade_store::AuditEntry {
         at_ms: now_ms(),
@@ -28,12 +54,9 @@ fn refuse(state: &AppState, connection: &str, status: StatusCode, code: &'static
         action: format!("webhook refused: {code}"),
         detail: serde_json::json!({"status": status.as_u16(), "message": message}),
     };
-    // Auditing must not slow the answer down, nor fail it.
-    tokio::spawn(async move {
-        if let Err(e) = engine.store().audit(&entry).await {
-            tracing::warn!(error = %e, "audit write failed");
-        }
-    });
+    if state.refusals.tx.try_send(entry).is_err() {
+        state.engine.metrics().inc("kade_audit_dropped_total", "reason=\"refusal_queue_full\"");
+    }
     ApiError::new(status, code, message).into_response()
 }
 

@@ -11,7 +11,7 @@ mod admin;
 mod auth;
 mod error;
 pub mod hub;
-mod ingress;
+pub mod ingress;
 pub mod openapi;
 
 use std::sync::Arc;
@@ -33,6 +33,8 @@ pub struct AppState {
     pub body_limit: usize,
     /// Commits inbox events in grouped transactions (one fsync for many webhooks).
     pub ingest: IngestBatcher,
+    /// Audit entries for refused deliveries, written off the request path.
+    pub refusals: ingress::RefusalLog,
 }
 
 /// The whole application.
