@@ -23,6 +23,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Run Kade: webhook ingress, workers, scheduler and the admin API (see docs/configuration.md).
     Serve(ServeArgs),
+    /// Re-queue dead (or done) jobs and inbox events, e.g. after fixing what made them fail.
+    Replay(ReplayArgs),
     /// Run a partner simulator.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -52,6 +54,23 @@ pub struct ServeArgs {
     /// The configuration file (see docs/configuration.md).
     #[arg(long, short, env = "KADE_CONFIG", default_value = "kade.toml")]
     pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["job", "event", "dead"])))]
+pub struct ReplayArgs {
+    /// The configuration file (its database is used).
+    #[arg(long, short, env = "KADE_CONFIG", default_value = "kade.toml")]
+    pub config: PathBuf,
+    /// Replay this job.
+    #[arg(long)]
+    pub job: Vec<i64>,
+    /// Replay the job of this inbox event.
+    #[arg(long)]
+    pub event: Vec<i64>,
+    /// Replay every dead job.
+    #[arg(long)]
+    pub dead: bool,
 }
 
 #[derive(Debug, Args)]

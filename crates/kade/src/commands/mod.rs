@@ -3,6 +3,7 @@
 mod bench;
 mod check;
 mod demo;
+mod replay;
 mod serve;
 mod sim;
 
@@ -14,6 +15,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check(args) => check::run(args).await,
         Command::Demo(args) => demo::run(args).await,
         Command::Serve(args) => serve::run(args).await,
+        Command::Replay(args) => replay::run(args).await,
         Command::Sim(SimCommand::Picqer(args)) => sim::picqer(args).await,
         Command::Bench(BenchCommand::Picqer(args)) => bench::picqer(args).await,
         Command::Bench(BenchCommand::Ingest(args)) => bench::ingest(args).await,

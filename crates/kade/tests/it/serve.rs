@@ -106,3 +106,55 @@ async fn serve_syncs_takes_webhooks_and_stops_on_sigterm() {
     let status = tokio::task::spawn_blocking(move || child.0.wait()).await.unwrap().unwrap();
     assert!(status.success(), "kade serve exited with {status}");
 }
+
+#[tokio::test]
+async fn replay_requeues_dead_jobs_from_the_command_line() {
+    let db = test_databases("replay").await.remove(0);
+    let store = kade_store::Store::open(&db).await.unwrap();
+    let job = kade_store::NewJob {
+        kind: "picqer.product_refresh".into(),
+        entity_key: Some("main/product/1".into()),
+        payload: json!({"connection": "main", "idproduct": 1}),
+        run_at_ms: 0,
+        max_attempts: 1,
+        dedupe_key: None,
+        priority: 0,
+    };
+    let id = store.enqueue(&job).await.unwrap();
+    store.claim("w", 1, 60_000, kade_engine::now_ms()).await.unwrap();
+    store.fail_permanently(id, "w", "boom").await.unwrap();
+    store.close().await;
+
+    let dir = std::env::temp_dir().join(format!("kade-replay-{}-{id}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("kade.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\npublic_url = \"http://127.0.0.1:1\"\nadmin_token = \"{TOKEN}\"\n[database]\nurl = \"{db}\"\n\
+             [security]\nmaster_key = \"a master key for the replay test, long enough\"\n\
+             [picqer.main]\nbase_url = \"http://127.0.0.1:1/api/v1\"\napi_key = \"k\"\n"
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_kade"))
+            .args(["replay", "--config", config.to_str().unwrap()])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--dead"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("✓ job {id}")) && stdout.contains("it was dead"), "{stdout}");
+    let store = kade_store::Store::open(&db).await.unwrap();
+    assert_eq!(store.job(id).await.unwrap().unwrap().state, "queued");
+    store.close().await;
+
+    let out = run(&["--job", "999999"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("no such job"));
+    let out = run(&[]);
+    assert!(!out.status.success(), "one of --job, --event, --dead is required");
+}
