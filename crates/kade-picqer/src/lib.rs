@@ -18,6 +18,7 @@ mod api;
 mod config;
 mod connect;
 mod error;
+pub mod events;
 mod pager;
 mod transport;
 pub mod types;

@@ -1,62 +1,12 @@
 //! Picqer webhook event names the config accepts.
 //!
-//! Kept here rather than taken from the simulator: the config must not depend on a test double,
-//! and a misspelt event would otherwise only surface when Picqer rejects the hook at install time
-//! (or, worse, accepts it and never fires). The list follows the reference (§7.2 of
-//! `picqer-api.md`), including the names only one source mentions, so a real event is never refused.
+//! The list lives with the Picqer client (`kade_picqer::events`), not the simulator: the config
+//! must not depend on a test double. Checking names here matters because a misspelt event would
+//! otherwise only surface when Picqer rejects the hook at install time (or, worse, accepts it and
+//! never fires).
 
-/// Every event name Picqer is known to emit.
-pub const KNOWN_EVENTS: &[&str] = &[
-    "comments.created",
-    "movements.moved",
-    "orders.created",
-    "orders.allocated",
-    "orders.closed",
-    "orders.paused",
-    "orders.resumed",
-    "orders.status_changed",
-    "orders.completed",
-    "orders.notes.created",
-    "picklists.created",
-    "picklists.changed",
-    "picklists.paused",
-    "picklists.resumed",
-    "picklists.closed",
-    "picklists.cancelled",
-    "picklists.snoozed",
-    "picklists.unsnoozed",
-    "picklists.shipments.created",
-    "picklists.shipments.cancelled",
-    "picklist_batches.created",
-    "picklist_batches.changed",
-    "picklist_batches.completed",
-    "products.created",
-    "products.changed",
-    "products.free_stock_changed",
-    "products.stock_changed",
-    "products.assembled_stock_changed",
-    "products.stock_on_location_changed",
-    "products.parts.changed",
-    "purchase_orders.created",
-    "purchase_orders.changed",
-    "purchase_orders.purchased",
-    "purchase_orders.receipts.created",
-    "receipts.created",
-    "receipts.completed",
-    "receipts.product_received",
-    "receipts.product_reverted",
-    "returns.created",
-    "returns.changed",
-    "returns.status_changed",
-    "returns.products_received",
-    "location_stock_counts.completed",
-    "tasks.created",
-    "tasks.changed",
-    "tasks.deleted",
-    "tasks.completed",
-    "tasks.uncompleted",
-    "webshop_orders.imported",
-];
+/// Every event name Picqer is known to emit (kept with the Picqer client).
+pub use kade_picqer::events::EVENTS as KNOWN_EVENTS;
 
 /// What Kade subscribes to when a connection lists no `events`: the catalogue mirror and stock
 /// sync (`products.*`), order status and tracking back to shops, and returns.
@@ -73,7 +23,7 @@ pub const DEFAULT_EVENTS: &[&str] = &[
 
 /// Whether Picqer knows this event.
 pub fn is_known(event: &str) -> bool {
-    KNOWN_EVENTS.contains(&event)
+    kade_picqer::events::is_known(event)
 }
 
 /// The known event closest to a misspelt one, if it is close enough to be a typo

@@ -5,7 +5,8 @@ use ring::hmac;
 use serde::Serialize;
 
 /// Every event name Picqer documents (reference §7.2). Creating a hook for anything else fails,
-/// as it does on Picqer; emitting anything else is logged as a simulator bug.
+/// as it does on Picqer; emitting anything else is logged as a simulator bug. Deliberately not
+/// shared with `kade_picqer::events`: the simulator is an independent reading of the docs.
 pub const EVENTS: &[&str] = &[
     "comments.created",
     "movements.moved",

@@ -1,0 +1,61 @@
+//! The webhook event names Picqer is known to emit (reference §7.2 of `picqer-api.md`),
+//! including names only one source mentions, so a real event is never refused. The Picqer
+//! simulator keeps its own list on purpose (it is an independent reading of the docs).
+
+/// Every event name Picqer is known to emit.
+pub const EVENTS: &[&str] = &[
+    "comments.created",
+    "movements.moved",
+    "orders.created",
+    "orders.allocated",
+    "orders.closed",
+    "orders.paused",
+    "orders.resumed",
+    "orders.status_changed",
+    "orders.completed",
+    "orders.notes.created",
+    "picklists.created",
+    "picklists.changed",
+    "picklists.paused",
+    "picklists.resumed",
+    "picklists.closed",
+    "picklists.cancelled",
+    "picklists.snoozed",
+    "picklists.unsnoozed",
+    "picklists.shipments.created",
+    "picklists.shipments.cancelled",
+    "picklist_batches.created",
+    "picklist_batches.changed",
+    "picklist_batches.completed",
+    "products.created",
+    "products.changed",
+    "products.free_stock_changed",
+    "products.stock_changed",
+    "products.assembled_stock_changed",
+    "products.stock_on_location_changed",
+    "products.parts.changed",
+    "purchase_orders.created",
+    "purchase_orders.changed",
+    "purchase_orders.purchased",
+    "purchase_orders.receipts.created",
+    "receipts.created",
+    "receipts.completed",
+    "receipts.product_received",
+    "receipts.product_reverted",
+    "returns.created",
+    "returns.changed",
+    "returns.status_changed",
+    "returns.products_received",
+    "location_stock_counts.completed",
+    "tasks.created",
+    "tasks.changed",
+    "tasks.deleted",
+    "tasks.completed",
+    "tasks.uncompleted",
+    "webshop_orders.imported",
+];
+
+/// Whether Picqer knows this event.
+pub fn is_known(event: &str) -> bool {
+    EVENTS.contains(&event)
+}
