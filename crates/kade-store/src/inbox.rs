@@ -3,12 +3,124 @@
 //! a crash, either both exist or neither does, so an acknowledged event is never lost and a
 //! redelivered one is never processed twice.
 
+use std::collections::HashMap;
+
+use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 
 use crate::backend::now_ms;
-use crate::jobs::with_event_id;
 use crate::records::{InboundEvent, Ingested, NewJob, StoredEvent};
 use crate::{Store, StoreError};
+
+mod plan;
+
+#[cfg(test)]
+mod equivalence_tests;
+
+/// Ingests the batch items at indices `$chunk` (first occurrences of their keys, at most
+/// [`plan::CHUNK`]) on the transaction `$tx`, writing each item's result into `$slots`. A macro,
+/// like `enqueue_on!`, so one body serves both backends' transaction types.
+macro_rules! ingest_chunk {
+    ($tx:ident, $items:expr, $chunk:expr, $now:expr, $slots:expr) => {{
+        let items: &[(&InboundEvent, &NewJob)] = $items;
+        let chunk: &[usize] = $chunk;
+        // 1. The inbox rows; a key stored before returns nothing.
+        let mut insert = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(plan::insert_inbox_sql(chunk.len())));
+        for &i in chunk {
+            let ev = items[i].0;
+            insert = insert
+                .bind(&ev.connection)
+                .bind(&ev.source)
+                .bind(&ev.dedupe_key)
+                .bind(&ev.event)
+                .bind(&ev.entity_key)
+                .bind(Json(&ev.headers))
+                .bind(&ev.body)
+                .bind(ev.verified)
+                .bind(ev.received_ms);
+        }
+        let inserted: HashMap<String, i64> =
+            insert.fetch_all(&mut *$tx).await?.into_iter().map(|(id, key)| (key, id)).collect();
+        // 2. Duplicates of stored events: their first event's id.
+        let seen: Vec<&str> =
+            chunk.iter().map(|&i| items[i].0.dedupe_key.as_str()).filter(|k| !inserted.contains_key(*k)).collect();
+        let mut stored: HashMap<String, i64> = HashMap::new();
+        if !seen.is_empty() {
+            let mut q = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(plan::select_inbox_sql(seen.len())));
+            for k in &seen {
+                q = q.bind(*k);
+            }
+            stored.extend(q.fetch_all(&mut *$tx).await?.into_iter().map(|(id, key)| (key, id)));
+        }
+        // 3. The jobs of the accepted events, coalesced in memory, then one upsert.
+        let mut accepted: Vec<(i64, &NewJob)> = Vec::with_capacity(inserted.len());
+        for &i in chunk {
+            let (ev, job) = items[i];
+            $slots[i] = match (inserted.get(&ev.dedupe_key), stored.get(&ev.dedupe_key)) {
+                (Some(&event_id), _) => {
+                    accepted.push((event_id, job));
+                    None
+                }
+                (None, Some(&event_id)) => Some(Ingested::Duplicate { event_id }),
+                (None, None) => {
+                    return Err(StoreError::Invalid(format!("inbox key {:?} neither stored nor found", ev.dedupe_key)));
+                }
+            };
+        }
+        let jobs: Vec<&NewJob> = accepted.iter().map(|&(_, j)| j).collect();
+        let mut known: HashMap<String, i64> = HashMap::new();
+        let keys = plan::job_dedupe_keys(&jobs);
+        if !keys.is_empty() {
+            let mut q = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(plan::select_job_keys_sql(keys.len())));
+            for k in &keys {
+                q = q.bind(*k);
+            }
+            known.extend(q.fetch_all(&mut *$tx).await?.into_iter().map(|(id, key)| (key, id)));
+        }
+        let mut queued: HashMap<(String, String), Option<String>> = HashMap::new();
+        if let Some((kinds, entities)) = plan::coalesce_lookup(&jobs) {
+            let sql = plan::select_queued_sql(kinds.len(), entities.len());
+            let mut q = sqlx::query_as::<_, (String, String, Option<String>)>(AssertSqlSafe(sql));
+            for v in kinds.iter().chain(&entities) {
+                q = q.bind(*v);
+            }
+            queued.extend(q.fetch_all(&mut *$tx).await?.into_iter().map(|(k, e, d)| ((k, e), d)));
+        }
+        let plan = plan::JobPlan::new(&accepted, &known, &queued);
+        let mut returned = Vec::new();
+        if !plan.groups.is_empty() {
+            let sql = plan::upsert_jobs_sql(plan.groups.len());
+            let mut q = sqlx::query_as::<_, (i64, String, Option<String>)>(AssertSqlSafe(sql)).bind($now);
+            for g in &plan.groups {
+                q = q
+                    .bind(&g.kind)
+                    .bind(&g.entity_key)
+                    .bind(Json(&g.payload))
+                    .bind(g.priority)
+                    .bind(g.max_attempts)
+                    .bind(g.run_at_ms)
+                    .bind(&g.dedupe_key);
+            }
+            returned = q.fetch_all(&mut *$tx).await?;
+        }
+        let job_ids = plan.job_ids(returned)?;
+        // 4. Each accepted event learns its job.
+        if !accepted.is_empty() {
+            let mut q = sqlx::query(AssertSqlSafe(plan::link_sql(accepted.len())));
+            for (&(event_id, _), &job_id) in accepted.iter().zip(&job_ids) {
+                q = q.bind(event_id).bind(job_id);
+            }
+            q.execute(&mut *$tx).await?;
+        }
+        let mut done = accepted.iter().zip(&job_ids);
+        for &i in chunk {
+            if $slots[i].is_none() {
+                let (&(event_id, _), &job_id) = done.next().expect("one job id per accepted event");
+                $slots[i] = Some(Ingested::Accepted { event_id, job_id });
+            }
+        }
+    }};
+}
 
 impl Store {
     /// Stores `ev` and enqueues `job` for it atomically. A duplicate (same `dedupe_key`) writes
@@ -29,54 +141,23 @@ impl Store {
         retry_on_conflict!(self.ingest_once(&refs).await)
     }
 
+    /// One transaction for the whole batch, a fixed handful of statements per [`plan::CHUNK`]
+    /// events (see [`plan`] for why): the inbox rows, a lookup of keys already stored, the
+    /// coalesced jobs in one upsert, and one update linking events to jobs. Chunks run in order,
+    /// so a later chunk sees an earlier one's rows exactly as the next event would have.
     async fn ingest_once(&self, items: &[(&InboundEvent, &NewJob)]) -> Result<Vec<Ingested>, StoreError> {
         if items.is_empty() {
             return Ok(Vec::new());
         }
         let now = now_ms();
-        Ok(transaction!(self, |tx| {
-            let mut results = Vec::with_capacity(items.len());
-            for &(ev, job) in items {
-                // ON CONFLICT DO NOTHING: on PostgreSQL a concurrent insert of the same key makes
-                // this wait for that transaction, then return no row; the SELECT then sees it.
-                let inserted: Option<i64> = sqlx::query_scalar(
-                    "INSERT INTO inbox \
-                     (connection, source, dedupe_key, event, entity_key, headers, body, verified, received_ms) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-                )
-                .bind(&ev.connection)
-                .bind(&ev.source)
-                .bind(&ev.dedupe_key)
-                .bind(&ev.event)
-                .bind(&ev.entity_key)
-                .bind(Json(&ev.headers))
-                .bind(&ev.body)
-                .bind(ev.verified)
-                .bind(ev.received_ms)
-                .fetch_optional(&mut *tx)
-                .await?;
-                results.push(match inserted {
-                    None => {
-                        let event_id: i64 = sqlx::query_scalar("SELECT id FROM inbox WHERE dedupe_key = $1")
-                            .bind(&ev.dedupe_key)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                        Ingested::Duplicate { event_id }
-                    }
-                    Some(event_id) => {
-                        let job = with_event_id(job, event_id);
-                        let job_id = enqueue_on!(tx, &job, now);
-                        sqlx::query("UPDATE inbox SET job_id = $2 WHERE id = $1")
-                            .bind(event_id)
-                            .bind(job_id)
-                            .execute(&mut *tx)
-                            .await?;
-                        Ingested::Accepted { event_id, job_id }
-                    }
-                });
+        let (unique, first_of) = plan::first_occurrences(items);
+        let mut slots: Vec<Option<Ingested>> = vec![None; items.len()];
+        transaction!(self, |tx| {
+            for chunk in unique.chunks(plan::CHUNK) {
+                ingest_chunk!(tx, items, chunk, now, slots);
             }
-            results
-        }))
+        });
+        plan::finish(&first_of, slots)
     }
 
     /// One inbox event, with its raw body.
