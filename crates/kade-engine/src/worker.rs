@@ -236,17 +236,19 @@ impl Engine {
     }
 
     async fn record(&self, job: &Job, result: Result<Option<AuditEntry>, JobError>) {
-        let (store, worker) = (&self.inner.store, &self.inner.cfg.worker_id);
         let connection = job.payload.get("connection").and_then(|c| c.as_str()).map(str::to_string);
-        let error = match result {
-            Ok(effect) => {
-                let outcome = self.finish(job, effect, connection).await;
-                self.inner.metrics.inc("kade_jobs_total", &format!("kind=\"{}\",outcome=\"{outcome}\"", job.kind));
-                return;
-            }
-            Err(e) => e,
+        let outcome = match result {
+            Ok(effect) => self.finish(job, effect, connection).await,
+            Err(error) => self.fail(job, &error, connection).await,
         };
-        let outcome = match &error {
+        self.inner.metrics.inc("kade_jobs_total", &format!("kind=\"{}\",outcome=\"{outcome}\"", job.kind));
+    }
+
+    /// Records a failed attempt: a dead letter for a permanent error, otherwise a reschedule with
+    /// backoff (or a dead letter once attempts run out), plus a log line in the audit.
+    async fn fail(&self, job: &Job, error: &JobError, connection: Option<String>) -> &'static str {
+        let (store, worker) = (&self.inner.store, &self.inner.cfg.worker_id);
+        let outcome = match error {
             JobError::Permanent(msg) => store.fail_permanently(job.id, worker, msg).await.map(|_| "dead"),
             e => {
                 let attempt = u32::try_from(job.attempts.max(1) - 1).unwrap_or(0);
@@ -263,7 +265,6 @@ impl Engine {
             tracing::error!(job = job.id, error = %e, "could not record the job outcome; its lease will expire");
             "unrecorded"
         });
-        self.inner.metrics.inc("kade_jobs_total", &format!("kind=\"{}\",outcome=\"{outcome}\"", job.kind));
         // A failed attempt's entry is a log line, not an effect: a crash may lose or repeat it.
         let entry = AuditEntry {
             at_ms: now_ms(),
@@ -278,6 +279,7 @@ impl Engine {
         if let Err(e) = store.audit(&entry).await {
             tracing::warn!(error = %e, "audit write failed");
         }
+        outcome
     }
 
     /// Commits a successful job: its completion, its effect entry (the handler's, or a plain

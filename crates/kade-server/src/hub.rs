@@ -67,8 +67,8 @@ pub enum HubError {
     Connect(#[from] ConnectError),
     #[error("security.master_key: {0}")]
     MasterKey(#[from] kade_store::CryptoError),
-    #[error("connection {name:?}: installing hooks failed: {message}")]
-    Hooks { name: String, message: String },
+    #[error("connection {name:?}: {step} failed: {message}")]
+    Setup { name: String, step: &'static str, message: String },
 }
 
 /// A running Kade.
@@ -104,7 +104,11 @@ impl Hub {
             settings.webhook_url = format!("{}/webhooks/picqer/{name}", public.trim_end_matches('/'));
             let conn = PicqerConnection::connect(engine.store().clone(), engine.secrets().clone(), settings).await?;
             engine.add_picqer(conn.clone());
-            conn.install_hooks().await.map_err(|e| HubError::Hooks { name: name.clone(), message: e.to_string() })?;
+            conn.install_hooks().await.map_err(|e| HubError::Setup {
+                name: name.clone(),
+                step: "installing hooks",
+                message: e.to_string(),
+            })?;
             let full_done = engine
                 .store()
                 .sync_state(&name, "catalogue_full")
@@ -114,7 +118,11 @@ impl Hub {
             if !full_done {
                 conn.enqueue(&engine, JobKind::CatalogueFull, serde_json::json!({"reason": "first sync"}))
                     .await
-                    .map_err(|e| HubError::Hooks { name: name.clone(), message: e.to_string() })?;
+                    .map_err(|e| HubError::Setup {
+                        name: name.clone(),
+                        step: "queueing the first catalogue sync",
+                        message: e.to_string(),
+                    })?;
             }
             schedules.extend(scheduler::picqer_schedules(&name, opts.incremental_every));
         }

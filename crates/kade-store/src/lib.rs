@@ -126,3 +126,19 @@ fn store_futures_are_send(s: &Store, job: &NewJob, ev: &InboundEvent, effect: &A
     send(s.effects_per_event());
     send(s.expire_foreign_leases("", 0));
 }
+
+/// Creates `schema` on the PostgreSQL server at `url` and returns a URL whose connections all work
+/// in it (a connect-time `search_path`). Tests and benchmarks use it to get an isolated database
+/// on a shared server without needing the right to create databases.
+pub async fn create_postgres_schema(url: &str, schema: &str) -> Result<String, StoreError> {
+    use sqlx::Connection as _;
+    if schema.is_empty() || !schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        return Err(StoreError::Invalid(format!("schema name {schema:?}: use a-z, 0-9 and _")));
+    }
+    let mut admin =
+        sqlx::PgConnection::connect(url).await.map_err(|source| StoreError::Open { backend: "postgres", source })?;
+    // The name was checked above to hold only [a-z0-9_], so it cannot change the statement.
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await?;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{sep}options[search_path]={schema}"))
+}

@@ -64,9 +64,8 @@ fn prepare_delivery(
     max_attempts: i32,
 ) -> Result<(InboundEvent, NewJob), InboundError> {
     let keys = conn.verification_keys();
-    let secrets: Vec<_> = keys.iter().map(|(_, k)| k.clone()).collect();
-    let verified = webhook::verify(body, signature, &secrets)?;
-    let signed_by = verified.secret_index.map(|i| keys[i].0).unwrap_or_default();
+    let verified = webhook::verify(body, signature, &keys.secrets)?;
+    let signed_by = verified.secret_index.map(|i| keys.idhooks[i]).unwrap_or_default();
     let env = Envelope::parse(&verified).map_err(|e| InboundError::Malformed(e.to_string()))?;
     if env.idhook.0 != signed_by {
         return Err(InboundError::HookMismatch { signed_by, claimed: env.idhook.0 });

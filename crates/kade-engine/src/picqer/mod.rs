@@ -31,6 +31,14 @@ pub enum ConnectError {
     Store(String, kade_store::StoreError),
 }
 
+/// The secrets of Kade's hooks on one connection; `secrets[i]` belongs to hook `idhooks[i]`.
+/// Kept as two lists so a delivery is checked against the slice as it is, with no copying.
+#[derive(Debug, Default)]
+pub struct VerificationKeys {
+    pub idhooks: Vec<u64>,
+    pub secrets: Vec<WebhookSecret>,
+}
+
 /// How a connection is set up (from the config file).
 #[derive(Clone, Debug)]
 pub struct PicqerSettings {
@@ -49,7 +57,7 @@ pub struct PicqerConnection {
     store: Store,
     secrets: SecretBox,
     /// Verification keys of Kade's hooks, by idhook. Refreshed whenever hooks change.
-    keys: RwLock<Arc<Vec<(u64, WebhookSecret)>>>,
+    keys: RwLock<Arc<VerificationKeys>>,
 }
 
 impl PicqerConnection {
@@ -115,17 +123,20 @@ impl PicqerConnection {
         &self.settings
     }
 
-    /// Keys to verify a delivery with, by idhook.
-    pub fn verification_keys(&self) -> Arc<Vec<(u64, WebhookSecret)>> {
+    /// Keys to verify a delivery with.
+    pub fn verification_keys(&self) -> Arc<VerificationKeys> {
         self.keys.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Re-reads hook secrets from the store (after hooks were created or retired).
     pub async fn reload_keys(&self) -> Result<(), kade_store::StoreError> {
-        let mut keys = Vec::new();
+        let mut keys = VerificationKeys::default();
         for h in self.store.hooks(self.name()).await? {
             match self.secrets.decrypt(&h.secret_enc) {
-                Ok(secret) => keys.push((h.idhook as u64, WebhookSecret::new(&secret))),
+                Ok(secret) => {
+                    keys.idhooks.push(h.idhook as u64);
+                    keys.secrets.push(WebhookSecret::new(&secret));
+                }
                 Err(e) => {
                     tracing::error!(connection = self.name(), idhook = h.idhook, error = %e, "cannot decrypt a hook secret (wrong master key?)")
                 }

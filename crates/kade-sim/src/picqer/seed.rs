@@ -321,33 +321,17 @@ fn seed_products(w: &mut World, rng: &mut Rng, count: usize) {
                 let price = base_cents + si as i64 * 100;
                 let created = start + index as i64 * 1000;
                 let stock = stock_for(rng, &warehouse_ids);
+                let product = Product::new(w.products.next_id(), code, name, created, stock);
                 w.products.push(Product {
-                    idproduct: w.products.next_id(),
-                    productcode: code,
-                    name,
                     price,
                     fixedstockprice: Some(price * 45 / 100),
                     idvatgroup: vat_ids[kind.vat],
                     idsupplier,
-                    productcode_supplier: None,
                     deliverytime: Some(rng.i64(2..=14)),
-                    description: None,
                     barcode: Some(ean13(index)),
-                    kind: "normal".into(),
                     weight: Some(grams + si as i64 * 20),
-                    length: None,
-                    width: None,
-                    height: None,
-                    minimum_purchase_quantity: 0,
-                    purchase_in_quantities_of: 1,
-                    hs_code: None,
-                    country_of_origin: None,
-                    active: true,
-                    created,
-                    updated: created,
                     tags: tags.clone(),
-                    parts: Vec::new(),
-                    stock,
+                    ..product
                 });
             }
         }
@@ -397,32 +381,14 @@ fn push_gift_set(w: &mut World, rng: &mut Rng, start: i64, vat_ids: &[u64], ware
     let price: i64 = parts.iter().filter_map(|p| w.products.get(p.idproduct)).map(|p| p.price).sum::<i64>() * 9 / 10;
     let created = start + index as i64 * 1000;
     let stock = stock_for(rng, warehouse_ids);
+    let (code, name) = (format!("GFT-{:04}", index / 100 + 1), format!("Gift set {}", index / 100 + 1));
     w.products.push(Product {
-        idproduct: id,
-        productcode: format!("GFT-{:04}", index / 100 + 1),
-        name: format!("Gift set {}", index / 100 + 1),
         price,
-        fixedstockprice: None,
         idvatgroup: vat_ids[0],
-        idsupplier: None,
-        productcode_supplier: None,
-        deliverytime: None,
         description: Some("Two products in one box".into()),
         barcode: Some(ean13(index)),
         kind: "composition_with_stock".into(),
-        weight: None,
-        length: None,
-        width: None,
-        height: None,
-        minimum_purchase_quantity: 0,
-        purchase_in_quantities_of: 1,
-        hs_code: None,
-        country_of_origin: None,
-        active: true,
-        created,
-        updated: created,
-        tags: Vec::new(),
         parts,
-        stock,
+        ..Product::new(id, code, name, created, stock)
     });
 }

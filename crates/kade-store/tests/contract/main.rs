@@ -41,12 +41,6 @@ impl Drop for TempDir {
     }
 }
 
-/// Appends a connect-time `search_path` so every connection of the store lives in `schema`.
-fn with_search_path(url: &str, schema: &str) -> String {
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}options[search_path]={schema}")
-}
-
 /// Runs `test` on a fresh SQLite store, then on a fresh PostgreSQL schema if configured.
 pub async fn each_backend(test: impl AsyncFn(Store)) {
     let dir = TempDir::new();
@@ -57,12 +51,12 @@ pub async fn each_backend(test: impl AsyncFn(Store)) {
 
     if let Ok(url) = std::env::var("KADE_TEST_DATABASE_URL") {
         let schema = unique("kade_test");
-        let mut admin = sqlx::PgConnection::connect(&url).await.expect("connect to KADE_TEST_DATABASE_URL");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await.unwrap();
-        let store = Store::open(&with_search_path(&url, &schema)).await.expect("open postgres");
+        let scoped = kade_store::create_postgres_schema(&url, &schema).await.expect("create a test schema");
+        let store = Store::open(&scoped).await.expect("open postgres");
         eprintln!("--- backend: postgres (schema {schema})");
         test(store.clone()).await;
         store.close().await;
+        let mut admin = sqlx::PgConnection::connect(&url).await.expect("connect to KADE_TEST_DATABASE_URL");
         sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE"))).execute(&mut admin).await.unwrap();
     }
 }

@@ -118,24 +118,13 @@ async fn record(State((log, status)): State<RecState>, headers: HeaderMap, body:
 /// Databases a hub test runs on: a fresh SQLite file always, and a fresh PostgreSQL schema when
 /// `KADE_TEST_DATABASE_URL` is set (CI sets it against the local server).
 pub async fn test_databases(tag: &str) -> Vec<String> {
-    let unique = format!("{tag}_{}_{:08x}", std::process::id(), fastrand_u32());
+    let unique = format!("{tag}_{}_{:08x}", std::process::id(), fastrand::u32(..));
     let dir = std::env::temp_dir().join("kade-tests");
     std::fs::create_dir_all(&dir).unwrap();
     let mut urls = vec![format!("sqlite:{}", dir.join(format!("{unique}.db")).display())];
     if let Ok(url) = std::env::var("KADE_TEST_DATABASE_URL") {
-        use sqlx::Connection as _;
         let schema = format!("it_{unique}");
-        let mut admin = sqlx::PgConnection::connect(&url).await.expect("connect to KADE_TEST_DATABASE_URL");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await.unwrap();
-        let sep = if url.contains('?') { '&' } else { '?' };
-        urls.push(format!("{url}{sep}options[search_path]={schema}"));
+        urls.push(kade_store::create_postgres_schema(&url, &schema).await.expect("create a test schema"));
     }
     urls
-}
-
-fn fastrand_u32() -> u32 {
-    use std::hash::{BuildHasher as _, Hasher as _};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
-    h.finish() as u32
 }

@@ -97,37 +97,11 @@ pub fn create(w: &mut World, body: &Map<String, Value>) -> ApiResult<u64> {
         return Err(ApiError::rule(format!("Productcode '{productcode}' is already in use")));
     }
     let now = w.now();
+    let stock =
+        w.warehouses.iter().map(|wh| StockLevel { idwarehouse: wh.idwarehouse, ..StockLevel::default() }).collect();
     let mut p = Product {
-        idproduct: w.products.next_id(),
-        productcode,
-        name: String::new(),
-        price: 0,
-        fixedstockprice: None,
-        idvatgroup: 0,
-        idsupplier: None,
-        productcode_supplier: None,
-        deliverytime: None,
-        description: None,
-        barcode: None,
-        kind: "normal".into(),
-        weight: None,
-        length: None,
-        width: None,
-        height: None,
-        minimum_purchase_quantity: 0,
-        purchase_in_quantities_of: 1,
-        hs_code: None,
-        country_of_origin: None,
         active: f.bool("active")?.unwrap_or(true),
-        created: now,
-        updated: now,
-        tags: Vec::new(),
-        parts: Vec::new(),
-        stock: w
-            .warehouses
-            .iter()
-            .map(|wh| StockLevel { idwarehouse: wh.idwarehouse, ..StockLevel::default() })
-            .collect(),
+        ..Product::new(w.products.next_id(), productcode, String::new(), now, stock)
     };
     apply(w, &mut p, body)?;
     let id = p.idproduct;

@@ -59,6 +59,39 @@ pub struct Product {
 }
 
 impl Product {
+    /// An active `normal` product with Picqer's defaults for every optional field (nulls, no
+    /// minimum purchase, buy per one), created at `created`. Callers set what differs.
+    pub fn new(idproduct: u64, productcode: String, name: String, created: i64, stock: Vec<StockLevel>) -> Self {
+        Product {
+            idproduct,
+            productcode,
+            name,
+            price: 0,
+            fixedstockprice: None,
+            idvatgroup: 0,
+            idsupplier: None,
+            productcode_supplier: None,
+            deliverytime: None,
+            description: None,
+            barcode: None,
+            kind: "normal".into(),
+            weight: None,
+            length: None,
+            width: None,
+            height: None,
+            minimum_purchase_quantity: 0,
+            purchase_in_quantities_of: 1,
+            hs_code: None,
+            country_of_origin: None,
+            active: true,
+            created,
+            updated: created,
+            tags: Vec::new(),
+            parts: Vec::new(),
+            stock,
+        }
+    }
+
     pub fn is_composition(&self) -> bool {
         matches!(self.kind.as_str(), "virtual_composition" | "composition_with_stock")
     }

@@ -116,7 +116,8 @@ pub async fn ingest(args: BenchIngestArgs) -> anyhow::Result<()> {
     );
 
     if let Some(url) = &args.postgres {
-        let url = fresh_schema(url).await?;
+        let schema = format!("bench_{}_{:08x}", std::process::id(), fastrand::u32(..));
+        let url = kade_store::create_postgres_schema(url, &schema).await.context("creating a PostgreSQL schema")?;
         let run = run_ingress(&args, &url).await.context("PostgreSQL run")?;
         let store = store_ingest(&url, &bodies, run.batch()).await?;
         println!("\nPostgreSQL (fresh schema):");
@@ -237,8 +238,8 @@ fn hub_options(sim: &RunningSim, database_url: &str, workers: bool) -> anyhow::R
         database_url: database_url.to_string(),
         listen: "127.0.0.1:0".parse()?,
         public_url: None,
-        admin_token: format!("bench-{:016x}", fastrand_u64()),
-        master_key: format!("kade bench master key {:016x}{:016x}", fastrand_u64(), fastrand_u64()).into_bytes(),
+        admin_token: format!("bench-{:016x}", fastrand::u64(..)),
+        master_key: format!("kade bench master key {:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)).into_bytes(),
         picqer: vec![PicqerSettings {
             name: "main".into(),
             client,
@@ -373,22 +374,4 @@ async fn store_ingest(url: &str, bodies: &[Vec<u8>], batch: usize) -> anyhow::Re
         store.ingest_many(chunk).await?;
     }
     Ok(t.elapsed())
-}
-
-/// A fresh schema on the PostgreSQL server at `url`, as a URL that uses it.
-async fn fresh_schema(url: &str) -> anyhow::Result<String> {
-    use sqlx::Connection as _;
-    let schema = format!("bench_{}_{:08x}", std::process::id(), fastrand_u64() as u32);
-    let mut admin = sqlx::PgConnection::connect(url).await.context("connecting to PostgreSQL")?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&mut admin).await?;
-    let sep = if url.contains('?') { '&' } else { '?' };
-    Ok(format!("{url}{sep}options[search_path]={schema}"))
-}
-
-/// Randomness for names and keys without another crate: std's per-process random hasher keys.
-fn fastrand_u64() -> u64 {
-    use std::hash::{BuildHasher as _, Hasher as _};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
-    h.finish()
 }
