@@ -124,34 +124,198 @@ impl Envelope {
     /// The kind and id of the resource the event is about, for de-duplication and per-entity
     /// ordering. Shipment events name the shipment; `orders.notes.created` nests the order.
     pub fn resource(&self) -> Option<(&'static str, u64)> {
-        let data = self.data.get("order").filter(|_| self.event == "orders.notes.created").unwrap_or(&self.data);
-        let key = match self.event.split('.').next()? {
-            "orders" => "idorder",
-            "products" => "idproduct",
-            "picklists" if self.event.starts_with("picklists.shipments.") => "idshipment",
-            "picklists" => "idpicklist",
-            "returns" => "idreturn",
-            "purchase_orders" => "idpurchaseorder",
-            "receipts" => "idreceipt",
-            _ => return None,
-        };
-        let kind = key.trim_start_matches("id");
-        let kind: &'static str = match kind {
-            "order" => "order",
-            "product" => "product",
-            "shipment" => "shipment",
-            "picklist" => "picklist",
-            "return" => "return",
-            "purchaseorder" => "purchaseorder",
-            _ => "receipt",
-        };
+        let nested = self.data.get("order").filter(|_| self.event == "orders.notes.created");
+        let data = nested.unwrap_or(&self.data);
+        let (kind, key) = resource_key(&self.event)?;
         data.get(key).and_then(serde_json::Value::as_u64).map(|id| (kind, id))
+    }
+}
+
+/// The kind of resource an event is about and the field of `data` holding its id.
+fn resource_key(event: &str) -> Option<(&'static str, &'static str)> {
+    Some(match event.split('.').next()? {
+        "orders" => ("order", "idorder"),
+        "products" => ("product", "idproduct"),
+        "picklists" if event.starts_with("picklists.shipments.") => ("shipment", "idshipment"),
+        "picklists" => ("picklist", "idpicklist"),
+        "returns" => ("return", "idreturn"),
+        "purchase_orders" => ("purchaseorder", "idpurchaseorder"),
+        "receipts" => ("receipt", "idreceipt"),
+        _ => return None,
+    })
+}
+
+/// What the ingress needs of a delivery: the envelope's fields and the id of the resource, without
+/// building the resource itself.
+///
+/// Why not [`Envelope`]: parsing `data` into a `serde_json::Value` allocates a map per object and a
+/// string per field of a product or order (dozens per delivery), and the ingress, which answers
+/// Picqer within milliseconds, needs none of them. Here the ids are read on the way and every other
+/// field of `data` is skipped without allocating. [`EnvelopeHead::resource`] answers exactly what
+/// [`Envelope::resource`] answers for the same body (a test checks it).
+#[derive(Clone, Debug, Deserialize)]
+pub struct EnvelopeHead {
+    pub idhook: HookId,
+    #[serde(default)]
+    pub name: String,
+    pub event: String,
+    pub event_triggered_at: PicqerDateTime,
+    data: Ids,
+}
+
+/// The resource ids a `data` object may carry. Values are kept as JSON values (numbers need no
+/// allocation) so that an id of an unexpected type means "no id", as with [`Envelope`], not a
+/// malformed delivery; a `data` that is not an object has no ids.
+#[derive(Clone, Debug, Default)]
+struct Ids {
+    idorder: Option<serde_json::Value>,
+    idproduct: Option<serde_json::Value>,
+    idshipment: Option<serde_json::Value>,
+    idpicklist: Option<serde_json::Value>,
+    idreturn: Option<serde_json::Value>,
+    idpurchaseorder: Option<serde_json::Value>,
+    idreceipt: Option<serde_json::Value>,
+    /// `orders.notes.created` nests the order; only its id is read.
+    order: Option<serde_json::Value>,
+}
+
+impl<'de> Deserialize<'de> for Ids {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(IdsVisitor)
+    }
+}
+
+struct IdsVisitor;
+
+impl<'de> serde::de::Visitor<'de> for IdsVisitor {
+    type Value = Ids;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the event's data")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Ids, A::Error> {
+        use serde::de::IgnoredAny;
+        let mut ids = Ids::default();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let slot = match key.as_ref() {
+                "idorder" => &mut ids.idorder,
+                "idproduct" => &mut ids.idproduct,
+                "idshipment" => &mut ids.idshipment,
+                "idpicklist" => &mut ids.idpicklist,
+                "idreturn" => &mut ids.idreturn,
+                "idpurchaseorder" => &mut ids.idpurchaseorder,
+                "idreceipt" => &mut ids.idreceipt,
+                "order" => &mut ids.order,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            // A repeated key: the last one wins, as in a `serde_json::Value`.
+            *slot = Some(map.next_value()?);
+        }
+        Ok(ids)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Ids, A::Error> {
+        while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Ids::default())
+    }
+
+    fn visit_unit<E>(self) -> Result<Ids, E> {
+        Ok(Ids::default())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Ids, E> {
+        Ok(Ids::default())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Ids, E> {
+        Ok(Ids::default())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Ids, E> {
+        Ok(Ids::default())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Ids, E> {
+        Ok(Ids::default())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Ids, E> {
+        Ok(Ids::default())
+    }
+}
+
+impl EnvelopeHead {
+    /// Parses a verified body.
+    pub fn parse(body: &VerifiedBody<'_>) -> Result<Self, EnvelopeError> {
+        Ok(serde_json::from_slice(body.body)?)
+    }
+
+    /// As [`Envelope::resource`].
+    pub fn resource(&self) -> Option<(&'static str, u64)> {
+        let (kind, key) = resource_key(&self.event)?;
+        let d = &self.data;
+        let id = match key {
+            "idorder" if self.event == "orders.notes.created" => d
+                .order
+                .as_ref()
+                .map(|o| o.get("idorder").and_then(serde_json::Value::as_u64))
+                .unwrap_or_else(|| d.idorder.as_ref().and_then(serde_json::Value::as_u64)),
+            "idorder" => d.idorder.as_ref().and_then(serde_json::Value::as_u64),
+            "idproduct" => d.idproduct.as_ref().and_then(serde_json::Value::as_u64),
+            "idshipment" => d.idshipment.as_ref().and_then(serde_json::Value::as_u64),
+            "idpicklist" => d.idpicklist.as_ref().and_then(serde_json::Value::as_u64),
+            "idreturn" => d.idreturn.as_ref().and_then(serde_json::Value::as_u64),
+            "idpurchaseorder" => d.idpurchaseorder.as_ref().and_then(serde_json::Value::as_u64),
+            _ => d.idreceipt.as_ref().and_then(serde_json::Value::as_u64),
+        };
+        id.map(|id| (kind, id))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_head_finds_the_same_resource_as_the_full_envelope() {
+        let secret = WebhookSecret::new(b"k");
+        let cases = [
+            (r#"{"idproduct":7,"stock":[{"idwarehouse":1}]}"#, "products.free_stock_changed"),
+            (r#"{"idorder":12,"products":[{"idproduct":3}]}"#, "orders.status_changed"),
+            (r#"{"idnote":1,"order":{"idorder":44,"idproduct":2}}"#, "orders.notes.created"),
+            (r#"{"idnote":1,"idorder":45}"#, "orders.notes.created"),
+            (r#"{"idnote":1,"order":"x"}"#, "orders.notes.created"),
+            (r#"{"idshipment":9,"idpicklist":8}"#, "picklists.shipments.created"),
+            (r#"{"idpicklist":8}"#, "picklists.closed"),
+            (r#"{"idreturn":5}"#, "returns.created"),
+            (r#"{"idpurchaseorder":6}"#, "purchase_orders.changed"),
+            (r#"{"idreceipt":4}"#, "receipts.completed"),
+            (r#"{"idproduct":"seven"}"#, "products.changed"),
+            (r#"{"idproduct":null}"#, "products.changed"),
+            (r#"{"idproduct":-3}"#, "products.changed"),
+            (r#"{}"#, "products.changed"),
+            (r#"{"idorder":1}"#, "something.else"),
+            (r#"null"#, "products.changed"),
+            (r#"[1, {"idproduct": 2}]"#, "products.changed"),
+            (r#""text""#, "orders.changed"),
+            (r#"{"idproduct":1,"idproduct":2}"#, "products.changed"),
+            (r#"{"idproduct":1.5}"#, "products.changed"),
+        ];
+        for (data, event) in cases {
+            let body = format!(
+                r#"{{"idhook":1,"name":"n","event":"{event}","event_triggered_at":"2026-01-01 10:00:00","data":{data}}}"#
+            );
+            let sig = secret.sign(body.as_bytes());
+            let v = verify(body.as_bytes(), Some(&sig), std::slice::from_ref(&secret)).unwrap();
+            let (full, head) = (Envelope::parse(&v).unwrap(), EnvelopeHead::parse(&v).unwrap());
+            assert_eq!(head.resource(), full.resource(), "{event} {data}");
+            assert_eq!((head.idhook, head.event.as_str()), (full.idhook, full.event.as_str()));
+        }
+    }
 
     const BODY: &[u8] = br#"{"idhook":228,"name":"Stock","event":"products.free_stock_changed","event_triggered_at":"2018-12-01 02:09:12","data":{"idproduct":7,"stock":[]}}"#;
 

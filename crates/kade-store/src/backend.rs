@@ -85,6 +85,8 @@ macro_rules! transaction {
 pub struct SqliteStore {
     pub(crate) writer: SqlitePool,
     pub(crate) reader: SqlitePool,
+    /// Keeps the background WAL checkpointer running while any clone of the store exists.
+    pub(crate) _checkpointer: std::sync::Arc<crate::checkpoint::Alive>,
 }
 
 /// PostgreSQL: one pool; concurrency is the database's job (row locks, `SKIP LOCKED`).
@@ -108,17 +110,23 @@ pub(crate) async fn open_sqlite(path: &str) -> Result<SqliteStore, StoreError> {
         .busy_timeout(Duration::from_secs(5))
         .foreign_keys(true)
         .synchronous(SqliteSynchronous::Full);
+    let writer_options = base
+        .clone()
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .pragma("wal_autocheckpoint", crate::checkpoint::WRITER_BACKSTOP_PAGES.to_string());
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
         .min_connections(1)
         .idle_timeout(None)
         .max_lifetime(None)
-        .connect_with(base.clone().create_if_missing(true).journal_mode(SqliteJournalMode::Wal))
+        .connect_with(writer_options)
         .await
         .map_err(open)?;
     migrator(Backend::Sqlite).run(&writer).await?;
+    let _checkpointer = crate::checkpoint::start(base.clone()).await?;
     let reader = SqlitePoolOptions::new().max_connections(4).connect_with(base.read_only(true)).await.map_err(open)?;
-    Ok(SqliteStore { writer, reader })
+    Ok(SqliteStore { writer, reader, _checkpointer })
 }
 
 pub(crate) async fn open_postgres(url: &str) -> Result<PgStore, StoreError> {

@@ -21,11 +21,12 @@ mod equivalence_tests;
 /// [`plan::CHUNK`]) on the transaction `$tx`, writing each item's result into `$slots`. A macro,
 /// like `enqueue_on!`, so one body serves both backends' transaction types.
 macro_rules! ingest_chunk {
-    ($tx:ident, $items:expr, $chunk:expr, $now:expr, $slots:expr) => {{
+    ($tx:ident, $style:expr, $items:expr, $chunk:expr, $now:expr, $slots:expr) => {{
+        let style: plan::Style = $style;
         let items: &[(&InboundEvent, &NewJob)] = $items;
         let chunk: &[usize] = $chunk;
         // 1. The inbox rows; a key stored before returns nothing.
-        let mut insert = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(plan::insert_inbox_sql(chunk.len())));
+        let mut insert = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(plan::insert_inbox_sql(style, chunk.len())));
         for &i in chunk {
             let ev = items[i].0;
             insert = insert
@@ -46,7 +47,7 @@ macro_rules! ingest_chunk {
             chunk.iter().map(|&i| items[i].0.dedupe_key.as_str()).filter(|k| !inserted.contains_key(*k)).collect();
         let mut stored: HashMap<String, i64> = HashMap::new();
         if !seen.is_empty() {
-            let mut q = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(plan::select_inbox_sql(seen.len())));
+            let mut q = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(plan::select_inbox_sql(style, seen.len())));
             for k in &seen {
                 q = q.bind(*k);
             }
@@ -71,7 +72,7 @@ macro_rules! ingest_chunk {
         let mut known: HashMap<String, i64> = HashMap::new();
         let keys = plan::job_dedupe_keys(&jobs);
         if !keys.is_empty() {
-            let mut q = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(plan::select_job_keys_sql(keys.len())));
+            let mut q = sqlx::query_as::<_, (i64, String)>(AssertSqlSafe(plan::select_job_keys_sql(style, keys.len())));
             for k in &keys {
                 q = q.bind(*k);
             }
@@ -79,7 +80,7 @@ macro_rules! ingest_chunk {
         }
         let mut queued: HashMap<(String, String), Option<String>> = HashMap::new();
         if let Some((kinds, entities)) = plan::coalesce_lookup(&jobs) {
-            let sql = plan::select_queued_sql(kinds.len(), entities.len());
+            let sql = plan::select_queued_sql(style, kinds.len(), entities.len());
             let mut q = sqlx::query_as::<_, (String, String, Option<String>)>(AssertSqlSafe(sql));
             for v in kinds.iter().chain(&entities) {
                 q = q.bind(*v);
@@ -89,8 +90,8 @@ macro_rules! ingest_chunk {
         let plan = plan::JobPlan::new(&accepted, &known, &queued);
         let mut returned = Vec::new();
         if !plan.groups.is_empty() {
-            let sql = plan::upsert_jobs_sql(plan.groups.len());
-            let mut q = sqlx::query_as::<_, (i64, String, Option<String>)>(AssertSqlSafe(sql)).bind($now);
+            let sql = plan::upsert_jobs_sql(style, plan.groups.len());
+            let mut q = sqlx::query_as::<_, (i64, String, Option<String>)>(AssertSqlSafe(sql));
             for g in &plan.groups {
                 q = q
                     .bind(&g.kind)
@@ -99,16 +100,21 @@ macro_rules! ingest_chunk {
                     .bind(g.priority)
                     .bind(g.max_attempts)
                     .bind(g.run_at_ms)
-                    .bind(&g.dedupe_key);
+                    .bind(&g.dedupe_key)
+                    .bind($now)
+                    .bind($now);
             }
             returned = q.fetch_all(&mut *$tx).await?;
         }
         let job_ids = plan.job_ids(returned)?;
         // 4. Each accepted event learns its job.
         if !accepted.is_empty() {
-            let mut q = sqlx::query(AssertSqlSafe(plan::link_sql(accepted.len())));
+            let mut q = sqlx::query(AssertSqlSafe(plan::link_sql(style, accepted.len())));
             for (&(event_id, _), &job_id) in accepted.iter().zip(&job_ids) {
                 q = q.bind(event_id).bind(job_id);
+            }
+            for &(event_id, _) in &accepted {
+                q = q.bind(event_id);
             }
             q.execute(&mut *$tx).await?;
         }
@@ -152,9 +158,10 @@ impl Store {
         let now = now_ms();
         let (unique, first_of) = plan::first_occurrences(items);
         let mut slots: Vec<Option<Ingested>> = vec![None; items.len()];
+        let style = plan::Style::of(self);
         transaction!(self, |tx| {
             for chunk in unique.chunks(plan::CHUNK) {
-                ingest_chunk!(tx, items, chunk, now, slots);
+                ingest_chunk!(tx, style, items, chunk, now, slots);
             }
         });
         plan::finish(&first_of, slots)

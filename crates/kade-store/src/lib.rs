@@ -14,6 +14,7 @@
 // Macro-bearing modules first: `macro_rules!` are visible only below their module.
 #[macro_use]
 mod backend;
+mod checkpoint;
 #[macro_use]
 mod decode;
 #[macro_use]

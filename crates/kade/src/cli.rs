@@ -142,6 +142,10 @@ pub struct BenchIngestArgs {
     /// ingress alone and not the ingress competing with event processing for the cores).
     #[arg(long)]
     pub workers: bool,
+    /// Only the ingress run, without the floors and PostgreSQL (for profiling the ingress alone;
+    /// the figures are then not comparable to anything measured in the same run).
+    #[arg(long)]
+    pub ingress_only: bool,
 }
 
 #[derive(Debug, Args)]

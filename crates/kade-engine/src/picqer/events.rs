@@ -5,7 +5,7 @@
 //! outcome to a status code.
 
 use kade_core::dedupe::{entity_key, picqer_delivery_key};
-use kade_picqer::webhook::{self, Envelope, SignatureError};
+use kade_picqer::webhook::{self, EnvelopeHead, SignatureError};
 use kade_store::{InboundEvent, Ingested, NewJob, StoreError};
 
 use super::PicqerConnection;
@@ -66,7 +66,7 @@ fn prepare_delivery(
     let keys = conn.verification_keys();
     let verified = webhook::verify(body, signature, &keys.secrets)?;
     let signed_by = verified.secret_index.map(|i| keys.idhooks[i]).unwrap_or_default();
-    let env = Envelope::parse(&verified).map_err(|e| InboundError::Malformed(e.to_string()))?;
+    let env = EnvelopeHead::parse(&verified).map_err(|e| InboundError::Malformed(e.to_string()))?;
     if env.idhook.0 != signed_by {
         return Err(InboundError::HookMismatch { signed_by, claimed: env.idhook.0 });
     }
@@ -75,7 +75,7 @@ fn prepare_delivery(
     let resource = env.resource();
     let triggered = env.event_triggered_at.to_string();
     let name = conn.name();
-    let dedupe_key = picqer_delivery_key(name, env.idhook.0, &env.event, resource, &triggered, &digest_hex);
+    let dedupe_key = picqer_delivery_key(name, &triggered, &digest_hex);
 
     let (kind, entity) = match resource {
         // A hundred stock events for one product become one re-read.

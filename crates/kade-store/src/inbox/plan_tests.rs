@@ -24,15 +24,34 @@ fn no_queued() -> HashMap<(String, String), Option<String>> {
 }
 
 #[test]
-fn sql_binds_one_placeholder_per_value() {
-    assert_eq!(tuples(2, 2, 1, ", 0"), "($2, $3, 0), ($4, $5, 0)");
-    assert_eq!(list(3, 2), "$3, $4, $5");
-    assert!(insert_inbox_sql(2).contains("($10, $11, $12, $13, $14, $15, $16, $17, $18)"));
-    assert!(upsert_jobs_sql(1).contains("($2, $3, $4, $5, $6, $7, $8, 'queued', 0, $1, $1)"));
+fn sql_binds_one_placeholder_per_value_in_text_order() {
+    use Style::{Anonymous, Numbered};
+    assert_eq!(tuples(Numbered, 2, 2, 1), "($2, $3), ($4, $5)");
+    assert_eq!(tuples(Anonymous, 2, 2, 1), "(?, ?), (?, ?)");
+    assert_eq!(list(Numbered, 3, 2), "$3, $4, $5");
+    assert_eq!(list(Anonymous, 3, 2), "?, ?, ?");
+    assert!(insert_inbox_sql(Numbered, 2).contains("($10, $11, $12, $13, $14, $15, $16, $17, $18)"));
+    assert!(upsert_jobs_sql(Numbered, 1).contains("($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 0)"));
     assert_eq!(
-        link_sql(2),
-        "UPDATE inbox SET job_id = CASE id WHEN $1 THEN $2 WHEN $3 THEN $4 END WHERE id IN ($1, $3)"
+        link_sql(Numbered, 2),
+        "UPDATE inbox SET job_id = CASE id WHEN $1 THEN $2 WHEN $3 THEN $4 END WHERE id IN ($5, $6)"
     );
+    assert_eq!(
+        link_sql(Anonymous, 2),
+        "UPDATE inbox SET job_id = CASE id WHEN ? THEN ? WHEN ? THEN ? END WHERE id IN (?, ?)"
+    );
+    // Anonymous and numbered forms differ only in the spelling of placeholders.
+    for (n, a) in [
+        (insert_inbox_sql(Numbered, 3), insert_inbox_sql(Anonymous, 3)),
+        (upsert_jobs_sql(Numbered, 3), upsert_jobs_sql(Anonymous, 3)),
+    ] {
+        let mut spelled = n.clone();
+        for i in (1..=40).rev() {
+            spelled = spelled.replace(&format!("${i}"), "?");
+        }
+        assert_eq!(spelled, a);
+        assert_eq!(n.matches('$').count(), a.matches('?').count());
+    }
 }
 
 #[test]

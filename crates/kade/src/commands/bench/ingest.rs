@@ -21,7 +21,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
-use axum::body::Bytes;
 use kade_engine::ingest::BatchStats;
 use kade_engine::picqer::PicqerSettings;
 use kade_engine::{EngineConfig, JobKind};
@@ -32,6 +31,7 @@ use kade_sim::picqer::{PicqerSimConfig, RunningSim, start};
 use kade_store::{InboundEvent, NewJob, Store};
 use serde_json::{Value, json};
 
+use super::load;
 use crate::cli::BenchIngestArgs;
 
 const EVENT: &str = "products.free_stock_changed";
@@ -85,6 +85,14 @@ pub async fn ingest(args: BenchIngestArgs) -> anyhow::Result<()> {
     let sqlite_url = format!("sqlite:{}", dir.join("hub.db").display());
     let run = run_ingress(&args, &sqlite_url).await.context("SQLite run")?;
     let batch = run.batch();
+    if args.ingress_only {
+        println!("\nSQLite (WAL, synchronous=FULL), ingress only:");
+        report(&run, args.webhooks);
+        if args.dir.is_none() {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+        return Ok(());
+    }
     let bodies = synthetic_bodies(args.webhooks);
     let per_row_rows = args.webhooks.min(5_000);
     let per_row = raw_sqlite(&dir.join("floor-1.db"), &bodies[..per_row_rows], 1, 1).await?;
@@ -173,45 +181,39 @@ async fn run_ingress(args: &BenchIngestArgs, database_url: &str) -> anyhow::Resu
         .context("Kade installed no products.free_stock_changed hook")?;
     let secret = WebhookSecret::new(hook.secret_value.context("the hook has no secret")?.as_bytes());
     let products = product_pages(&sim, args.products).await?;
-    let deliveries: Vec<(Bytes, String)> = (0..args.webhooks)
+    let addr = hub.addr;
+    let path = "/webhooks/picqer/main";
+    let host = addr.to_string();
+    let requests: Vec<Vec<u8>> = (0..args.webhooks)
         .map(|i| {
             let body = envelope(hook.idhook, &hook.name, i, &products[i % products.len()]);
             let signature = secret.sign(&body);
-            (Bytes::from(body), signature)
+            let headers = [("Content-Type", "application/json"), ("X-Picqer-Signature", signature.as_str())];
+            load::post_request(&host, path, &headers, &body)
         })
         .collect();
     let before = hub.engine.store().count_events().await?;
 
-    let http =
-        reqwest::Client::builder().http1_only().tcp_nodelay(true).pool_max_idle_per_host(args.concurrency).build()?;
     // Open every connection before the clock starts: the run measures Kade, not TCP handshakes.
-    let warm = (0..args.concurrency).map(|_| http.get(format!("{}/healthz", hub.url())).send());
-    for resp in futures_util::future::join_all(warm).await {
-        resp?.error_for_status()?;
+    let mut conns = Vec::with_capacity(args.concurrency);
+    for _ in 0..args.concurrency {
+        conns.push(load::Conn::open(addr).await?);
     }
-    let deliveries = Arc::new(deliveries);
+    let requests = Arc::new(requests);
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for _ in 0..args.concurrency {
-        let (http, url, deliveries, next) = (http.clone(), url.clone(), deliveries.clone(), next.clone());
+    for mut conn in conns {
+        let (requests, next) = (requests.clone(), next.clone());
         tasks.spawn(async move {
-            let mut latencies = Vec::with_capacity(deliveries.len() / 8);
+            let mut latencies = Vec::with_capacity(requests.len() / 8);
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some((body, signature)) = deliveries.get(i) else { break };
+                let Some(request) = requests.get(i) else { break };
                 let t = Instant::now();
-                let resp = http
-                    .post(&url)
-                    .header("content-type", "application/json")
-                    .header("x-picqer-signature", signature)
-                    .body(body.clone())
-                    .send()
-                    .await?;
-                let status = resp.status();
-                let answer = resp.bytes().await?;
+                let (status, answer) = conn.send(request).await.with_context(|| format!("webhook {i}"))?;
                 latencies.push(t.elapsed());
-                if !status.is_success() || !answer.windows(10).any(|w| w == b"\"accepted\"") {
+                if status != 200 || !answer.windows(10).any(|w| w == b"\"accepted\"") {
                     bail!("webhook {i} answered {status}: {}", String::from_utf8_lossy(&answer));
                 }
             }
@@ -277,16 +279,23 @@ async fn product_pages(sim: &RunningSim, want: usize) -> anyhow::Result<Vec<Valu
     Ok(products)
 }
 
+/// Deliveries that share one trigger second. Picqer stamps events to the second, and the inbox's
+/// de-dup keys lead with that second, so this decides how local the key index's writes are: a
+/// thousand per second is a heavy burst for one Picqer account (a bulk stock import), and far
+/// more keys per second than the one-per-second a slow trickle would give.
+const PER_TRIGGER_SECOND: usize = 1000;
+
 /// Delivery `i`: a free-stock change of a product, distinct from every other delivery (its own
-/// trigger second and stock figure), so none is a duplicate.
+/// stock figure), so none is a duplicate.
 fn envelope(idhook: u64, name: &str, i: usize, product: &Value) -> Vec<u8> {
     let mut data = product.clone();
     if let Some(obj) = data.as_object_mut() {
         obj.insert("freestock".into(), json!(i));
     }
-    let secs = i % 86_400;
+    let t = i / PER_TRIGGER_SECOND;
+    let secs = t % 86_400;
     let triggered =
-        format!("2026-11-{:02} {:02}:{:02}:{:02}", 1 + (i / 86_400) % 28, secs / 3600, secs / 60 % 60, secs % 60);
+        format!("2026-11-{:02} {:02}:{:02}:{:02}", 1 + (t / 86_400) % 28, secs / 3600, secs / 60 % 60, secs % 60);
     let body = json!({"idhook": idhook, "name": name, "event": EVENT, "event_triggered_at": triggered, "data": data});
     serde_json::to_vec(&body).unwrap_or_default()
 }
