@@ -24,6 +24,7 @@ pub mod search;
 pub mod stock;
 pub mod templates;
 pub mod tools;
+pub mod words;
 
 pub use agent::{Agent, AgentConfig, Question};
 pub use error::AgentError;

@@ -1,7 +1,9 @@
 //! `kade bench`: performance figures, each a ratio against a floor measured in the same run.
 
+mod agent;
 mod ingest;
 mod picqer;
 
+pub use agent::agent;
 pub use ingest::ingest;
 pub use picqer::picqer;
