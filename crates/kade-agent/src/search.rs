@@ -252,34 +252,43 @@ impl Catalogue {
         let q: Vec<String> = query.iter().flat_map(|w| words(w)).collect();
         let sizes: Vec<&String> = q.iter().filter(|w| is_size(w)).collect();
         let colours: Vec<&String> = q.iter().filter(|w| COLOURS.contains(&w.as_str())).collect();
-        let mut scores: HashMap<u32, (f32, usize)> = HashMap::new();
-        let mut meaningful = 0;
-        for w in q.iter().filter(|w| !is_size(w)) {
+        // Dense per-entry accumulators: a common word ("jacket") touches a large share of a big
+        // catalogue, where hashing every posting would dominate the question's cost.
+        let mut score = vec![0.0f32; self.entries.len()];
+        let mut count = vec![0u8; self.entries.len()];
+        let mut best = vec![0.0f32; self.entries.len()];
+        let mut meaningful = 0u8;
+        for w in q.iter().filter(|w| !is_size(w)).take(usize::from(u8::MAX)) {
             let matches = self.word_matches(w);
             if matches.is_empty() {
                 continue; // a word this catalogue does not know (filler, a typo too far)
             }
             meaningful += 1;
-            let mut best: HashMap<u32, f32> = HashMap::new();
+            let mut touched = Vec::new();
             for (term, weight) in matches {
                 for &i in &self.words[term] {
-                    let b = best.entry(i).or_default();
+                    let b = &mut best[i as usize];
+                    if *b == 0.0 {
+                        touched.push(i);
+                    }
                     *b = b.max(weight);
                 }
             }
-            for (i, weight) in best {
-                let s = scores.entry(i).or_default();
-                s.0 += weight;
-                s.1 += 1;
+            for i in touched {
+                let i = i as usize;
+                score[i] += best[i];
+                count[i] += 1;
+                best[i] = 0.0;
             }
         }
         if meaningful == 0 {
             return Vec::new();
         }
-        let mut hits: Vec<Hit<'_>> = scores
-            .into_iter()
-            .filter(|(_, (_, n))| *n == meaningful)
-            .map(|(i, (score, _))| Hit { entry: &self.entries[i as usize], score })
+        let mut hits: Vec<Hit<'_>> = count
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n == meaningful)
+            .map(|(i, _)| Hit { entry: &self.entries[i], score: score[i] })
             .filter(|h| sizes.is_empty() || h.entry.size.as_ref().is_some_and(|s| sizes.contains(&s)))
             .filter(|h| colours.is_empty() || h.entry.colour.as_ref().is_some_and(|c| colours.contains(&c)))
             .collect();

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use kade_agent::mcp::{self, McpReply};
@@ -125,12 +125,27 @@ struct McpQuery {
     connection: Option<String>,
 }
 
+/// The streamable HTTP transport asks servers to check `Origin` against DNS rebinding. The
+/// bearer token already keeps browsers out; refusing cross-origin requests is a second lock.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true; // not a browser
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest).trim_end_matches('/');
+    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
+}
+
 async fn mcp_post(
     _: Admin,
     State(state): State<AppState>,
     axum::extract::Query(q): axum::extract::Query<McpQuery>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    if !same_origin(&headers) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "cross-origin MCP requests are refused"));
+    }
     let agent = state.agents.get(&state, q.connection.as_deref())?;
     Ok(match mcp::handle(&agent, &body).await {
         McpReply::Accepted => StatusCode::ACCEPTED.into_response(),

@@ -138,6 +138,8 @@ pub struct Outcome {
     pub missing: Vec<String>,
     pub present_but_forbidden: Vec<String>,
     pub disclosure: bool,
+    /// Time to answer, in microseconds.
+    pub micros: u64,
 }
 
 /// The whole run.
@@ -176,7 +178,10 @@ pub async fn run(agent: &Agent, set: &EvalSet, orders: &HashMap<String, CreatedO
             from: q.from.as_ref().map(|f| fill(f, orders)),
             language: q.language.as_deref().and_then(Lang::parse),
         };
-        let (answer, facts_json, orders_disclosed) = match agent.ask(&question).await {
+        let started = std::time::Instant::now();
+        let asked = agent.ask(&question).await;
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let (answer, facts_json, orders_disclosed) = match asked {
             Ok(r) => {
                 let facts = serde_json::to_string(&r.facts).unwrap_or_default();
                 (r.answer, facts, !r.facts.orders.is_empty())
@@ -212,6 +217,7 @@ pub async fn run(agent: &Agent, set: &EvalSet, orders: &HashMap<String, CreatedO
             missing,
             present_but_forbidden: forbidden,
             disclosure,
+            micros,
         });
     }
     report

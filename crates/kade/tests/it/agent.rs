@@ -213,6 +213,15 @@ async fn an_mcp_client_lists_the_tools_and_calls_each_one() {
         .await
         .unwrap();
     assert_eq!(anon.status(), 401);
+    let cross = reqwest::Client::new()
+        .post(&url)
+        .bearer_auth(TOKEN)
+        .header("origin", "http://evil.example")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403, "cross-origin requests are refused");
     let get = reqwest::Client::new().get(&url).bearer_auth(TOKEN).send().await.unwrap();
     assert_eq!(get.status(), 405);
     assert_eq!(get.headers()["allow"], "POST");
