@@ -28,6 +28,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/dead-letters", get(dead_letters))
         .route("/catalogue/products", get(catalogue_product))
         .route("/audit", get(audit))
+        .merge(crate::agent::routes())
 }
 
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {

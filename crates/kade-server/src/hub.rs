@@ -31,6 +31,8 @@ pub struct HubOptions {
     /// Run workers and the scheduler (off in tests that drive the queue by hand).
     pub background: bool,
     pub body_limit: usize,
+    /// How the customer-answer agent behaves (stock formula, language model...).
+    pub agent: kade_agent::AgentConfig,
 }
 
 impl std::fmt::Debug for HubOptions {
@@ -137,6 +139,7 @@ impl Hub {
             body_limit: opts.body_limit,
             ingest: ingest.clone(),
             refusals: crate::ingress::RefusalLog::start(engine.clone()),
+            agents: Arc::new(crate::agent::Agents::new(opts.agent.clone())),
         };
         let app = crate::router(state);
         let mut stop = rx.clone();

@@ -4,10 +4,12 @@
 //! - `POST /webhooks/picqer/{connection}`: the ingress. It verifies, de-duplicates and commits
 //!   before answering, and answers in milliseconds whatever the state of downstream systems;
 //!   business failures never become non-2xx answers (Picqer deactivates hooks that fail).
-//! - `/api/v1/...`: the admin JSON API, behind a bearer token.
+//! - `/api/v1/...`: the admin JSON API, behind a bearer token, including the customer-answer
+//!   agent (`/api/v1/agent/ask`) and its MCP server (`/api/v1/mcp`).
 //! - `/healthz`, `/readyz`, `/metrics`.
 
 mod admin;
+pub mod agent;
 mod auth;
 mod error;
 pub mod hub;
@@ -35,6 +37,8 @@ pub struct AppState {
     pub ingest: IngestBatcher,
     /// Audit entries for refused deliveries, written off the request path.
     pub refusals: ingress::RefusalLog,
+    /// Customer answers (order lookup, stock), one agent per connection.
+    pub agents: Arc<agent::Agents>,
 }
 
 /// The whole application.

@@ -21,6 +21,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/dead-letters"),
     ("get", "/catalogue/products"),
     ("get", "/audit"),
+    ("post", "/agent/ask"),
+    ("post", "/mcp"),
 ];
 
 fn op(summary: &str, params: &[(&str, &str, bool)], body: Option<Value>) -> Value {
@@ -55,7 +57,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Kade admin API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Connections, hooks, catalogue sync, the inbox, the job queue and dead letters, the mirror and the audit log. Authenticate with `Authorization: Bearer <server.admin_token>`."
+            "description": "Connections, hooks, catalogue sync, the inbox, the job queue and dead letters, the mirror, the audit log and customer answers (agent, MCP). Authenticate with `Authorization: Bearer <server.admin_token>`."
         },
         "servers": [{"url": "/api/v1"}],
         "paths": {
@@ -77,6 +79,15 @@ pub fn document() -> Value {
                 &[("productcode", "query", true), ("connection", "query", false)], None)},
             "/audit": {"get": op("Audit log, newest first; filter by entity (e.g. main/product/123)",
                 &[("entity", "query", false), ("limit", "query", false)], None)},
+            "/agent/ask": {"post": op("Answer a customer's question about an order or stock (see docs/agent.md); order details only when the asker's identity matches the order",
+                &[], Some(json!({"type": "object", "required": ["message"], "additionalProperties": false, "properties": {
+                    "message": {"type": "string", "maxLength": 4000},
+                    "channel": {"enum": ["whatsapp", "sms", "email", "chat", "helpdesk", "api"]},
+                    "from": {"type": "string", "description": "The sender as the channel knows it: phone number (WhatsApp/SMS) or email address (email)"},
+                    "language": {"enum": ["en", "nl"]},
+                    "connection": {"type": "string"}}})))},
+            "/mcp": {"post": op("MCP server (streamable HTTP, JSON-RPC 2.0): initialize, tools/list, tools/call with lookup_order, search_products, get_stock",
+                &[("connection", "query", false)], Some(json!({"type": "object", "description": "One JSON-RPC 2.0 message"})))},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

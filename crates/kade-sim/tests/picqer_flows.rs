@@ -200,6 +200,37 @@ async fn backorders_wait_for_stock_and_become_picklists() {
 }
 
 #[tokio::test]
+async fn backorders_carry_the_expected_date_staff_set() {
+    let sim = sim().await;
+    let id = product(&sim, "DATE-1", 0).await;
+    let o = new_order(&sim, order_body(json!([{"idproduct": id, "amount": 2}]))).await;
+    api(&sim, Method::POST, &format!("/orders/{o}/process"), None).await;
+    let (_, bos) = api(&sim, Method::GET, &format!("/orders/{o}/backorders"), None).await;
+    assert_eq!(bos[0]["date_available"], Value::Null, "unknown until purchasing says");
+    let idb = bos[0]["idbackorder"].as_u64().unwrap_or_default();
+
+    let (status, b) =
+        control(&sim, &format!("/backorders/{idb}/date-available"), json!({"date_available": "2026-02-14"})).await;
+    assert_eq!(status, 200, "{b}");
+    let (_, bos) = api(&sim, Method::GET, &format!("/orders/{o}/backorders"), None).await;
+    assert_eq!(bos[0]["date_available"], json!("2026-02-14"));
+    let (_, one) = api(&sim, Method::GET, &format!("/backorders/{idb}"), None).await;
+    assert_eq!(one["date_available"], json!("2026-02-14"));
+
+    let (status, e) =
+        control(&sim, &format!("/backorders/{idb}/date-available"), json!({"date_available": "14-02-2026"})).await;
+    assert_eq!((status, e["error_code"].as_i64()), (StatusCode::BAD_REQUEST, Some(5)), "{e}");
+    let (status, _) = control(&sim, "/backorders/1/date-available", json!({"date_available": null})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = control(&sim, &format!("/backorders/{idb}/date-available"), json!({})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    control(&sim, &format!("/backorders/{idb}/date-available"), json!({"date_available": null})).await;
+    let (_, bos) = api(&sim, Method::GET, &format!("/orders/{o}/backorders"), None).await;
+    assert_eq!(bos[0]["date_available"], Value::Null, "cleared");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn cancelling_needs_force_once_processing() {
     let sim = sim().await;
     let id = product(&sim, "CAN-1", 10).await;

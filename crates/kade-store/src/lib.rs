@@ -25,6 +25,7 @@ mod error;
 mod inbox;
 mod meta;
 mod mirror;
+mod mirror_scan;
 mod processing;
 mod records;
 

@@ -71,7 +71,7 @@ macro_rules! write_product {
 }
 
 /// Attaches stock rows `(idproduct, stock)` to their products, ordered by warehouse.
-fn attach_stock(mut products: Vec<MirrorProduct>, stock: Vec<(i64, MirrorStock)>) -> Vec<MirrorProduct> {
+pub(crate) fn attach_stock(mut products: Vec<MirrorProduct>, stock: Vec<(i64, MirrorStock)>) -> Vec<MirrorProduct> {
     let mut by_product: HashMap<i64, Vec<MirrorStock>> = HashMap::new();
     for (idproduct, s) in stock {
         by_product.entry(idproduct).or_default().push(s);

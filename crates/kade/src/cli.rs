@@ -25,6 +25,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Re-queue dead (or done) jobs and inbox events, e.g. after fixing what made them fail.
     Replay(ReplayArgs),
+    /// Answer customer questions (order status, stock) the way the agent API does.
+    #[command(subcommand)]
+    Agent(AgentCommand),
     /// Run a partner simulator.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -119,6 +122,52 @@ pub enum BenchCommand {
     /// The webhook ingress: signed webhooks/s and acknowledgement latency on SQLite (and on
     /// PostgreSQL when a URL is given), next to a raw SQLite insert floor from the same run.
     Ingest(BenchIngestArgs),
+    /// The customer-answer agent against its evaluation set on the Picqer simulator: share of
+    /// facts right and disclosures without identity (goal: >= 95 %, 0).
+    Agent(BenchAgentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchAgentArgs {
+    /// An evaluation set (TOML, see crates/kade-agent/eval/questions.toml); default: the built-in one.
+    #[arg(long)]
+    pub set: Option<PathBuf>,
+    /// Seeded products around the evaluation's own (noise for the search).
+    #[arg(long, default_value_t = 1_000)]
+    pub products: usize,
+    /// Print every answer, not only the ones that missed a fact.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Answer one question from the configured Picqer account and mirror (see docs/agent.md).
+    Ask(AgentAskArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AgentAskArgs {
+    /// The customer's message, e.g. "where is my order 20140079? jan@example.com".
+    pub message: String,
+    /// The sender as the channel knows it: a phone number (whatsapp, sms) or email address (email).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// whatsapp, sms, email, chat, helpdesk or api.
+    #[arg(long, default_value = "api")]
+    pub channel: String,
+    /// Answer in this language (en or nl) instead of the message's.
+    #[arg(long)]
+    pub language: Option<String>,
+    /// The Picqer connection (needed when several are configured).
+    #[arg(long)]
+    pub connection: Option<String>,
+    /// Print the whole reply (answer, facts, sources) as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The configuration file (its database holds the mirror).
+    #[arg(long, short, env = "KADE_CONFIG", default_value = "kade.toml")]
+    pub config: PathBuf,
 }
 
 #[derive(Debug, Args)]

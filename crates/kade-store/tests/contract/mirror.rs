@@ -129,3 +129,30 @@ async fn sync_state_is_kept_per_connection_and_name() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_mirror_scans_in_keyset_pages_with_stock() {
+    each_backend(async |s| {
+        let page: Vec<_> = (1..=25).map(|i| product(i * 3, &format!("SKU-{i}"), 10, i)).collect();
+        s.upsert_products("shop", &page).await.unwrap();
+        s.upsert_product("other", &product(1, "ELSEWHERE", 1, 1)).await.unwrap();
+        let mut seen = Vec::new();
+        let mut after = 0;
+        loop {
+            let got = s.products_after("shop", after, 10).await.unwrap();
+            for p in &got {
+                assert_eq!(p.stock.len(), 2, "stock attached to {}", p.productcode);
+                assert_eq!(p.stock[0].idwarehouse, 1);
+            }
+            seen.extend(got.iter().map(|p| p.idproduct));
+            match got.last() {
+                Some(last) if got.len() == 10 => after = last.idproduct,
+                _ => break,
+            }
+        }
+        assert_eq!(seen, (1..=25).map(|i| i * 3).collect::<Vec<_>>(), "every product once, in id order");
+        assert!(s.products_after("nobody", 0, 10).await.unwrap().is_empty());
+        assert!(s.products_after("shop", 0, 0).await.is_err(), "a zero limit is refused");
+    })
+    .await;
+}

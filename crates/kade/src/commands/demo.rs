@@ -92,6 +92,7 @@ async fn start_hub(sim: &RunningSim, database: &str) -> anyhow::Result<Hub> {
         engine: EngineConfig { idle_poll: Duration::from_millis(50), ..EngineConfig::default() },
         background: true,
         body_limit: 1024 * 1024,
+        agent: Default::default(),
     };
     Hub::start(opts).await.context("starting Kade")
 }

@@ -1,5 +1,6 @@
 //! The commands behind the CLI.
 
+mod agent;
 mod bench;
 mod check;
 mod demo;
@@ -7,7 +8,7 @@ mod replay;
 mod serve;
 mod sim;
 
-use crate::cli::{BenchCommand, Cli, Command, SimCommand};
+use crate::cli::{AgentCommand, BenchCommand, Cli, Command, SimCommand};
 
 /// Runs the chosen command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -19,5 +20,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sim(SimCommand::Picqer(args)) => sim::picqer(args).await,
         Command::Bench(BenchCommand::Picqer(args)) => bench::picqer(args).await,
         Command::Bench(BenchCommand::Ingest(args)) => bench::ingest(args).await,
+        Command::Bench(BenchCommand::Agent(args)) => bench::agent(args).await,
+        Command::Agent(AgentCommand::Ask(args)) => agent::ask(args).await,
     }
 }

@@ -40,6 +40,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         engine: EngineConfig::default(),
         background: true,
         body_limit: BODY_LIMIT,
+        agent: cfg.agent.clone(),
     };
     let hub = Hub::start(opts).await.context("starting Kade")?;
     println!("Kade is running on {} (database: {})", hub.url(), cfg.database.redacted_url());

@@ -6,6 +6,7 @@
 //! literally; once resolved they live in [`Secret`], which never prints itself.
 //! See `docs/configuration.md` for the user-facing description.
 
+mod agent;
 mod error;
 mod events;
 mod model;

@@ -44,6 +44,8 @@ pub struct Config {
     pub master_key: Secret,
     /// Picqer connections by name; the name appears in webhook URLs and the admin API.
     pub picqer: BTreeMap<String, PicqerConnectionConfig>,
+    /// The customer-answer agent (`[agent]`); defaults when the section is absent.
+    pub agent: kade_agent::AgentConfig,
 }
 
 impl Config {

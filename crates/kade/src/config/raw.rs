@@ -54,12 +54,44 @@ pub(super) struct RawConnection {
     pub incremental_sync_minutes: Option<Spanned<i64>>,
 }
 
+/// `[agent.stock]`.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStock {
+    pub warehouses: Option<Spanned<Vec<i64>>>,
+    pub basis: Option<Text>,
+    pub buffer: Option<Spanned<i64>>,
+    pub low_at: Option<Spanned<i64>>,
+}
+
+/// `[agent.llm]`. No `Debug`: it may hold a literal key.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLlm {
+    pub base_url: Option<Text>,
+    pub model: Option<Text>,
+    pub api_key: Option<Text>,
+    pub timeout_seconds: Option<Spanned<i64>>,
+}
+
+/// `[agent]`.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAgent {
+    pub language: Option<Text>,
+    pub country_code: Option<Text>,
+    pub order_cache_seconds: Option<Spanned<i64>>,
+    pub stock: Option<RawStock>,
+    pub llm: Option<RawLlm>,
+}
+
 /// The whole file, section by section.
 #[derive(Default)]
 pub(super) struct RawConfig {
     pub server: RawServer,
     pub database: RawDatabase,
     pub security: RawSecurity,
+    pub agent: RawAgent,
     /// Connections by name, with the span of the name.
     pub picqer: BTreeMap<String, (Range<usize>, RawConnection)>,
 }
@@ -85,10 +117,11 @@ pub(super) fn parse(text: &str, errors: &mut Errors<'_>) -> Option<RawConfig> {
             "server" => raw.server = section(&name, value, errors),
             "database" => raw.database = section(&name, value, errors),
             "security" => raw.security = section(&name, value, errors),
+            "agent" => raw.agent = section(&name, value, errors),
             "picqer" => raw.picqer = connections(value, errors),
             _ => errors.push(
                 name,
-                "unknown section; expected [server], [database], [security] or [picqer.NAME]",
+                "unknown section; expected [server], [database], [security], [agent] or [picqer.NAME]",
                 Some(key_span),
             ),
         }

@@ -341,3 +341,40 @@ fn debug_output_never_shows_a_secret() {
     assert_eq!(c.database.redacted_url(), "postgres://kade:***@db.internal/kade");
     assert!(!format!("{:?}", c.picqer["main"].client_config()).contains(API_KEY));
 }
+
+#[test]
+fn the_agent_section_is_optional_and_checked() {
+    let c = ok(MINIMAL);
+    assert!(c.agent.llm.is_none());
+    assert_eq!(c.agent.default_country, "31");
+    let text = format!(
+        "{MINIMAL}\n[agent]\nlanguage = \"nl\"\ncountry_code = \"+32\"\norder_cache_seconds = 0\n\
+         [agent.stock]\nwarehouses = [101]\nbasis = \"physical\"\nbuffer = 2\nlow_at = 3\n\
+         [agent.llm]\nbase_url = \"http://127.0.0.1:11434/v1/\"\nmodel = \"small\"\napi_key = \"env:PICQER_API_KEY\"\n"
+    );
+    let c = ok(&text);
+    assert_eq!((c.agent.default_language, c.agent.default_country.as_str()), (kade_agent::Lang::Nl, "32"));
+    assert_eq!((c.agent.stock.warehouses.clone(), c.agent.stock.buffer, c.agent.stock.low_at), (vec![101], 2, 3));
+    let llm = c.agent.llm.expect("llm configured");
+    assert_eq!((llm.base_url.as_str(), llm.model.as_str()), ("http://127.0.0.1:11434/v1", "small"));
+    assert_eq!(llm.api_key.as_deref(), Some(API_KEY));
+    assert!(!format!("{llm:?}").contains(API_KEY), "the key never prints");
+
+    let bad = format!(
+        "{MINIMAL}\n[agent]\nlanguage = \"fr\"\ncountry_code = \"031\"\nmood = \"cheerful\"\n\
+         [agent.stock]\nbasis = \"hoped\"\nbuffer = -1\n[agent.llm]\nmodel = \"\"\napi_key = \"env:NOPE\"\n"
+    );
+    let lines = errors(&bad);
+    for needle in [
+        "agent.language",
+        "agent.country_code",
+        "agent.mood",
+        "agent.stock.basis",
+        "agent.stock.buffer",
+        "agent.llm.base_url",
+        "agent.llm.model",
+        "environment variable NOPE is not set",
+    ] {
+        assert_has(&lines, needle);
+    }
+}

@@ -42,9 +42,9 @@ impl Setting {
     }
 }
 
-struct Check<'s, 'e, 't> {
-    src: &'s Sources<'s>,
-    errors: &'e mut Errors<'t>,
+pub(super) struct Check<'s, 'e, 't> {
+    pub(super) src: &'s Sources<'s>,
+    pub(super) errors: &'e mut Errors<'t>,
 }
 
 /// Validates everything; `None` if anything was wrong (the errors say what).
@@ -61,6 +61,7 @@ pub(super) fn build(raw: RawConfig, src: &Sources<'_>, errors: &mut Errors<'_>) 
         .required("server.admin_token", Some("KADE_ADMIN_TOKEN"), raw.server.admin_token)
         .and_then(|s| c.secret("server.admin_token", s, MIN_ADMIN_TOKEN));
     let database = c.database(raw.database.url);
+    let agent = c.agent(raw.agent);
     let master_key = c
         .required("security.master_key", Some("KADE_MASTER_KEY"), raw.security.master_key)
         .and_then(|s| c.secret("security.master_key", s, MIN_MASTER_KEY));
@@ -79,7 +80,7 @@ pub(super) fn build(raw: RawConfig, src: &Sources<'_>, errors: &mut Errors<'_>) 
     }
     let server = ServerConfig { listen: listen?, public_url: public_url?, admin_token: admin_token? };
     all_connections_valid.then_some(())?;
-    Some(Config { server, database: database?, master_key: master_key?, picqer })
+    Some(Config { server, database: database?, master_key: master_key?, picqer, agent: agent? })
 }
 
 impl Check<'_, '_, '_> {
@@ -109,6 +110,15 @@ impl Check<'_, '_, '_> {
             self.errors.push("server.listen", msg, s.span);
         }
         parsed
+    }
+
+    pub(super) fn http_url_text(&mut self, key: &str, t: Text) -> Option<String> {
+        self.http_url(key, Setting { span: Some(t.span()), text: t.into_inner(), var: None })
+    }
+
+    /// A secret written in the file (`env:`, `file:` or literal), at least `min_len` long.
+    pub(super) fn secret_text(&mut self, key: &str, t: Text, min_len: usize) -> Option<Secret> {
+        self.secret(key, Setting { span: Some(t.span()), text: t.into_inner(), var: None }, min_len)
     }
 
     fn http_url(&mut self, key: &str, s: Setting) -> Option<String> {

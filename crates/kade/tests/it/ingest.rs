@@ -39,6 +39,7 @@ fn options(db: &str, sim: &RunningSim) -> HubOptions {
         engine: EngineConfig { worker_id: "test-worker".into(), ..EngineConfig::default() },
         background: false,
         body_limit: 256 * 1024,
+        agent: Default::default(),
     }
 }
 

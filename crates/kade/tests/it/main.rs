@@ -1,6 +1,7 @@
 //! Kade's cross-crate tests: the real Picqer client against the real Picqer simulator (and the
 //! real `kade` binary), over loopback HTTP. One test binary, so linking happens once.
 
+mod agent;
 mod budget;
 mod check;
 mod cli;

@@ -17,7 +17,7 @@ use crate::picqer::state::picking;
 use crate::picqer::state::picklist_ops::{self, ShipmentSpec};
 use crate::picqer::state::picklists::shipment_json;
 use crate::picqer::state::stock::change_stock;
-use crate::picqer::state::{purchasing, receipts, returns};
+use crate::picqer::state::{backorders, purchasing, receipts, returns};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -27,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .route("/orders/{id}/expect", post(expect))
         .route("/orders/{id}/ship", post(ship))
         .route("/returns/{id}/receive", post(receive_return))
+        .route("/backorders/{id}/date-available", post(backorder_date))
         .route("/purchaseorders/{id}/receive", post(receive_purchaseorder))
 }
 
@@ -154,4 +155,16 @@ async fn ship(State(sim): State<AppState>, id: Ids, JsonBody(body): JsonBody) ->
         Ok(made)
     })?;
     list(made)
+}
+
+/// `{"date_available": "YYYY-MM-DD" | null}`: when the purchasing team expects the products of
+/// a backorder (Picqer shows it as the backorder's `date_available`).
+async fn backorder_date(State(sim): State<AppState>, id: Ids, JsonBody(body): JsonBody) -> Resp {
+    let date = match body.get("date_available") {
+        None => return Err(ApiError::missing("date_available")),
+        Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err(ApiError::bad_request("date_available must be a string or null")),
+    };
+    ok(sim.run(|w| backorders::set_date_available(w, id.first(), date))?)
 }

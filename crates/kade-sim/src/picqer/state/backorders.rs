@@ -24,6 +24,9 @@ pub struct Backorder {
     pub widx: usize,
     pub amount: i64,
     pub created: i64,
+    /// When the products are expected (`date_available`, "YYYY-MM-DD"). Picqer derives it from
+    /// purchase orders; the simulator lets the control API set it.
+    pub date_available: Option<String>,
 }
 
 /// Stock that backorders may claim: physical stock not promised to picklists or allocations.
@@ -54,7 +57,7 @@ pub fn backorder_json(w: &World, b: &Backorder) -> Value {
         "is_purchased": false,
         "has_parts": false,
         "part_of_idbackorder": null,
-        "date_available": null,
+        "date_available": b.date_available,
         "created_at": ts(b.created),
     })
 }
@@ -77,6 +80,7 @@ pub fn create(w: &mut World, idorder: u64, line: usize, widx: usize, amount: i64
         widx,
         amount,
         created: w.now(),
+        date_available: None,
     };
     if let Some(level) = w.level_mut(b.idproduct, widx) {
         level.reservedbackorders += amount;
@@ -158,4 +162,18 @@ pub fn process(w: &mut World, only_order: Option<u64>) -> Vec<u64> {
     }
     w.flush_stock_events();
     created
+}
+
+/// Sets (or with `None` clears) when a backorder's products are expected.
+pub fn set_date_available(w: &mut World, id: u64, date: Option<String>) -> ApiResult<Value> {
+    if let Some(d) = &date {
+        let ok = d.len() == 10
+            && d.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        if !ok {
+            return Err(ApiError::bad_request("date_available must be formatted as YYYY-MM-DD"));
+        }
+    }
+    let b = w.backorders.get_mut(&id).ok_or_else(|| ApiError::not_found("Backorder"))?;
+    b.date_available = date;
+    Ok(w.backorders.get(&id).map(|b| backorder_json(w, b)).unwrap_or(Value::Null))
 }

@@ -252,6 +252,7 @@ fn hub_options(sim: &RunningSim, database_url: &str, workers: bool) -> anyhow::R
         engine: EngineConfig::default(),
         background: workers,
         body_limit: 1024 * 1024,
+        agent: Default::default(),
     })
 }
 

@@ -1,8 +1,10 @@
 //! `kade bench`: performance figures, each a ratio against a floor measured in the same run.
 
+mod agent;
 mod ingest;
 mod load;
 mod picqer;
 
+pub use agent::agent;
 pub use ingest::ingest;
 pub use picqer::picqer;
