@@ -87,6 +87,27 @@ pub struct CheckArgs {
 pub enum SimCommand {
     /// The Picqer API simulator (see docs/simulators.md).
     Picqer(SimPicqerArgs),
+    /// The PrestaShop webservice simulator (see docs/simulators.md).
+    Prestashop(SimPrestashopArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimPrestashopArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8660")]
+    pub listen: SocketAddr,
+    /// The webservice key (32 characters), sent as the Basic username or as `ws_key`.
+    #[arg(long, env = "KADE_SIM_PRESTASHOP_WS_KEY", default_value = kade_sim::prestashop::DEFAULT_WS_KEY)]
+    pub ws_key: String,
+    /// Seeded simple products (SIM-00001...), 10 in stock each.
+    #[arg(long, default_value_t = 0)]
+    pub products: usize,
+    /// Where the notification module posts new orders and status changes (optional).
+    #[arg(long)]
+    pub notify_url: Option<String>,
+    /// The shared secret notifications are signed with (HMAC-SHA256).
+    #[arg(long, env = "KADE_SIM_PRESTASHOP_NOTIFY_SECRET", default_value = "prestashop-sim-secret")]
+    pub notify_secret: String,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args).await,
         Command::Replay(args) => replay::run(args).await,
         Command::Sim(SimCommand::Picqer(args)) => sim::picqer(args).await,
+        Command::Sim(SimCommand::Prestashop(args)) => sim::prestashop(args).await,
         Command::Bench(BenchCommand::Picqer(args)) => bench::picqer(args).await,
         Command::Bench(BenchCommand::Ingest(args)) => bench::ingest(args).await,
     }
