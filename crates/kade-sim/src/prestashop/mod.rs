@@ -45,11 +45,20 @@ pub struct PrestaSimConfig {
     pub clock: SimClock,
     /// Where the notification module posts, if anywhere.
     pub notify: Option<NotifyConfig>,
+    /// The id of the first order placed (default 1).
+    pub first_order_id: u64,
 }
 
 impl Default for PrestaSimConfig {
     fn default() -> Self {
-        PrestaSimConfig { ws_key: DEFAULT_WS_KEY.into(), products: 0, seed: 1, clock: SimClock::real(), notify: None }
+        PrestaSimConfig {
+            ws_key: DEFAULT_WS_KEY.into(),
+            products: 0,
+            seed: 1,
+            clock: SimClock::real(),
+            notify: None,
+            first_order_id: 1,
+        }
     }
 }
 
@@ -66,6 +75,7 @@ pub async fn start(config: PrestaSimConfig, listen: SocketAddr) -> std::io::Resu
     let mut world = world::World::new(config.clock.clone(), config.seed);
     world.root_url = root_url.clone();
     ops::seed(&mut world, config.products);
+    world.start_ids_at("orders", config.first_order_id.max(1));
     let notifier = notify::Notifier::start();
     notifier.configure(config.notify.clone());
     let sim = Arc::new(Sim {

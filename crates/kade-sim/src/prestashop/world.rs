@@ -80,6 +80,11 @@ impl World {
         }
     }
 
+    /// The next record of `res` gets id `next` (a shop that has been trading for a while).
+    pub fn start_ids_at(&mut self, res: &'static str, next: u64) {
+        self.next_ids.insert(res, next.saturating_sub(1));
+    }
+
     pub fn now(&self) -> String {
         self.clock.now_picqer()
     }

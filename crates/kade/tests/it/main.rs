@@ -9,6 +9,8 @@ mod hub;
 mod ingest;
 mod orders;
 mod pagination;
+mod prestashop;
+mod prestashop_rig;
 mod purchasing;
 mod serve;
 mod stock;
