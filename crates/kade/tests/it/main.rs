@@ -10,6 +10,7 @@ mod ingest;
 mod orders;
 mod pagination;
 mod prestashop;
+mod prestashop_more;
 mod prestashop_rig;
 mod purchasing;
 mod serve;
