@@ -140,6 +140,26 @@ pub enum BenchCommand {
     /// The webhook ingress: signed webhooks/s and acknowledgement latency on SQLite (and on
     /// PostgreSQL when a URL is given), next to a raw SQLite insert floor from the same run.
     Ingest(BenchIngestArgs),
+    /// A full PrestaShop stock sync against both simulators: Picqer calls, shop writes and wall
+    /// time next to the Picqer rate-limit floor of the same run.
+    PrestashopStock(BenchPrestashopArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchPrestashopArgs {
+    /// Products in Picqer and in the shop.
+    #[arg(long, default_value_t = 10_000)]
+    pub products: usize,
+    /// Share of shop products whose stock differs from Picqer's (only these may be written).
+    #[arg(long, default_value_t = 10)]
+    pub differing_percent: usize,
+    /// Picqer rate limit per minute during the sync (the default is Picqer's 500/min at 12x
+    /// speed, as in `kade bench picqer`).
+    #[arg(long, default_value_t = 6_000)]
+    pub picqer_rate: u32,
+    /// Burst of the Picqer rate-limit bucket.
+    #[arg(long, default_value_t = 50)]
+    pub picqer_burst: u32,
 }
 
 #[derive(Debug, Args)]

@@ -15,9 +15,16 @@ use kade_prestashop::{Object, StockAvailable};
 use kade_store::AuditEntry;
 use serde::Serialize;
 
+use futures_util::StreamExt as _;
+
 use super::PrestaShop;
 use crate::jobs::JobError;
 use crate::picqer::PicqerConnection;
+
+/// Stock writes a full sync keeps in flight. PrestaShop has no bulk stock endpoint, so each
+/// differing row is one PUT; a few at a time shortens a large sync without loading a small
+/// shared host the way an unbounded burst would.
+const SHOP_WRITES_IN_FLIGHT: usize = 4;
 
 /// What a full stock sync did.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -100,11 +107,18 @@ impl PrestaShop {
     /// Every product: Picqer's catalogue in pages of 100 (stock included), the shop's products,
     /// combinations and stock rows in large pages, then one PUT per row that differs.
     pub async fn stock_full(&self, picqer: &PicqerConnection) -> Result<StockReport, JobError> {
-        let products = picqer.client().products(&ProductFilter::default()).collect_all().await?;
+        // Both sides are read at once: neither depends on the other.
+        let picqer_side = picqer.client().products(&ProductFilter::default()).collect_all();
+        let shop_side = async {
+            Ok::<_, kade_prestashop::PrestaError>((
+                self.client.sellables().await?,
+                self.client.stock_availables().await?,
+            ))
+        };
+        let (products, shop) = tokio::join!(picqer_side, shop_side);
+        let (products, (sellables, rows)) = (products?, shop?);
         let wanted_by_code: BTreeMap<&str, i64> =
             products.iter().map(|p| (p.productcode.as_str(), self.sellable(p))).collect();
-        let sellables = self.client.sellables().await?;
-        let rows = self.client.stock_availables().await?;
         let ok = Self::writable(&rows);
         let by_key: BTreeMap<(u64, u64), &(StockAvailable, Object)> =
             rows.iter().map(|r| ((r.0.id_product, r.0.id_product_attribute), r)).collect();
@@ -128,11 +142,11 @@ impl PrestaShop {
         let writes = stock_writes(&current, &wanted);
         report.unchanged = report.matched - writes.len();
         let by_id: BTreeMap<u64, &Object> = rows.iter().map(|(s, o)| (s.id, o)).collect();
-        for (id, quantity) in writes {
-            if let Some(obj) = by_id.get(&id) {
-                self.put_quantity(obj, id, quantity).await?;
-                report.written += 1;
-            }
+        let puts = writes.into_iter().filter_map(|(id, q)| by_id.get(&id).map(|obj| self.put_quantity(obj, id, q)));
+        let mut puts = futures_util::stream::iter(puts).buffer_unordered(SHOP_WRITES_IN_FLIGHT);
+        while let Some(done) = puts.next().await {
+            done?;
+            report.written += 1;
         }
         self.log(&[format!("{}/stock", self.name())], "stock full sync", serde_json::json!(report)).await;
         Ok(report)

@@ -181,6 +181,11 @@ impl ListQuery {
         Ok(ListQuery { display, filters, sort, limit })
     }
 
+    /// No filter and no sort: the page is a plain slice of the table in id order.
+    pub fn plain_page(&self) -> Option<(usize, usize)> {
+        (self.filters.is_empty() && self.sort.is_empty()).then(|| self.limit.unwrap_or((0, usize::MAX)))
+    }
+
     pub fn apply(&self, mut rows: Vec<Record>) -> Vec<Record> {
         rows.retain(|r| self.filters.iter().all(|(f, op)| op.matches(r.get(f))));
         if self.sort.is_empty() {

@@ -318,9 +318,26 @@ fn dispatch(
             }
             let query = ListQuery::parse(res, params)?;
             let world = lock(&sim.world);
-            let stored: Vec<_> = world.table(res.name).map(|(_, r)| r.clone()).collect();
-            let page: Vec<_> =
-                query.apply(stored).iter().filter_map(|r| world.view(res.name, r.num("id") as u64)).collect();
+            // Without filters or sort a page is a slice of the table: no need to copy it all.
+            let rows: Vec<_> = match query.plain_page() {
+                Some((offset, count)) => {
+                    world.table(res.name).skip(offset).take(count).map(|(_, r)| r.clone()).collect()
+                }
+                None => query.apply(world.table(res.name).map(|(_, r)| r.clone()).collect()),
+            };
+            // Computed values (associations, product quantity) cost a scan each: only when shown.
+            let computed = match &query.display {
+                super::query::Display::Ids => false,
+                super::query::Display::Full => true,
+                super::query::Display::Fields(list) => {
+                    list.iter().any(|(f, _)| f == "quantity" || res.assoc(f).is_some())
+                }
+            };
+            let page: Vec<_> = if computed {
+                rows.iter().filter_map(|r| world.view(res.name, r.num("id") as u64)).collect()
+            } else {
+                rows
+            };
             Ok((StatusCode::OK, render::list(ctx, res, &page, &query.display)))
         }
         ("GET" | "HEAD", Some(id)) => {

@@ -184,6 +184,9 @@ impl World {
     /// Saving a combination's stock row recomputes the product's total row (`postSave`), so the
     /// total of a product with combinations is always the sum of its combination rows.
     pub fn recompute_total(&mut self, id_product: u64) {
+        if !self.table("combinations").any(|(_, c)| c.num("id_product") as u64 == id_product) {
+            return;
+        }
         let combos: Vec<i64> = self
             .table("stock_availables")
             .filter(|(_, s)| s.num("id_product") as u64 == id_product && s.num("id_product_attribute") != 0)

@@ -20,5 +20,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sim(SimCommand::Prestashop(args)) => sim::prestashop(args).await,
         Command::Bench(BenchCommand::Picqer(args)) => bench::picqer(args).await,
         Command::Bench(BenchCommand::Ingest(args)) => bench::ingest(args).await,
+        Command::Bench(BenchCommand::PrestashopStock(args)) => bench::prestashop_stock(args).await,
     }
 }

@@ -2,6 +2,8 @@
 
 mod ingest;
 mod picqer;
+mod prestashop;
 
 pub use ingest::ingest;
 pub use picqer::picqer;
+pub use prestashop::prestashop_stock;
