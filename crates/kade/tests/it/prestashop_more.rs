@@ -251,3 +251,45 @@ async fn settings_kade_refuses() {
     // The same prefix reconnects fine.
     assert!(PrestaShop::connect(store, &secrets, shop_settings("shop", rig.shop(0))).await.is_ok());
 }
+
+#[tokio::test]
+async fn concept_orders_allocate_and_stock_webhooks_can_run_a_full_sync() {
+    let mut rig = Rig::new(&db("ps_alloc").await, 10).await;
+    rig.hub.engine.drain().await.unwrap();
+    let products = rig.api().products(&ProductFilter::default()).next_page().await.unwrap().unwrap();
+    let (a, b) = (&products[0], &products[1]);
+    let sim = shop_sim(1).await;
+    sim.add_product(&product(&a.productcode, 999));
+    sim.add_product(&product(&b.productcode, 999));
+    let mut s = shop_settings("shop", &sim);
+    s.allocate_concept = true;
+    s.full_stock_on_webhook = true;
+    rig.add_shop(sim, s).await;
+    let reserved = |rig: &Rig, id| {
+        let api = rig.api();
+        async move { api.stock(id).await.unwrap().iter().map(|s| s.reservedallocations).sum::<i64>() }
+    };
+    let before = reserved(&rig, a.idproduct).await;
+    rig.shop(0).place_order(&order(&[(&a.productcode, 1)], "CONCEPTXX")).unwrap();
+    rig.settle().await;
+    let o = rig.orders_with_reference("PS #1 / CONCEPTXX").await.remove(0);
+    assert_eq!(o.status, kade_picqer::types::OrderStatus::Concept);
+    assert_eq!(reserved(&rig, a.idproduct).await, before + 1, "allocated while still a concept");
+    let actions = rig.audit_actions("shop/order/1").await;
+    assert!(actions.iter().any(|x| x == "order: stock allocated (concept)"), "{actions:?}");
+
+    // One stock event for `a` → a full sync: `b` is corrected too.
+    control(
+        &rig.picqer,
+        "POST",
+        &format!("/_sim/products/{}/stock", a.idproduct.0),
+        json!({"idwarehouse": 101, "change": 2}),
+    )
+    .await;
+    rig.settle().await;
+    let rows = rig.shop(0).records("stock_availables");
+    let qty = |pid: &str| rows.iter().find(|r| r["id_product"] == pid).unwrap()["quantity"].parse::<i64>().unwrap();
+    assert_ne!(qty("2"), 999, "the other product was synced by the full sync");
+    let full = rig.audit_actions("shop/stock").await;
+    assert!(full.iter().any(|x| x == "stock full sync"), "{full:?}");
+}
