@@ -12,6 +12,7 @@ pub mod dedupe;
 pub mod hooks;
 pub mod ids;
 pub mod money;
+pub mod prestashop;
 
 pub use budget::{Budget, BudgetDecision};
 pub use datetime::PicqerDateTime;

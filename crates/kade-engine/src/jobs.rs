@@ -19,6 +19,17 @@ pub enum JobKind {
     CatalogueIncremental,
     /// Check Kade's hooks in Picqer; heal and back-fill.
     HookSupervise,
+    /// Bring one PrestaShop order's Picqer side in line with its shop state (create, process,
+    /// force-cancel). Notifications, polls and retries of one order coalesce into this.
+    PrestaOrder,
+    /// Carry a Picqer order's status and shipments back to its PrestaShop order.
+    PrestaStatusBack,
+    /// Set one product's PrestaShop stock to its Picqer sellable figure.
+    PrestaStockProduct,
+    /// Full stock sync of one shop (only differing rows are written).
+    PrestaStockFull,
+    /// Poll a shop for orders changed since the last poll (safety net for lost notifications).
+    PrestaPoll,
 }
 
 impl JobKind {
@@ -30,6 +41,11 @@ impl JobKind {
             JobKind::CatalogueFull => "picqer.catalogue_full",
             JobKind::CatalogueIncremental => "picqer.catalogue_incremental",
             JobKind::HookSupervise => "picqer.hook_supervise",
+            JobKind::PrestaOrder => "prestashop.order",
+            JobKind::PrestaStatusBack => "prestashop.status_back",
+            JobKind::PrestaStockProduct => "prestashop.stock_product",
+            JobKind::PrestaStockFull => "prestashop.stock_full",
+            JobKind::PrestaPoll => "prestashop.poll",
         }
     }
 
@@ -41,6 +57,11 @@ impl JobKind {
             JobKind::CatalogueFull,
             JobKind::CatalogueIncremental,
             JobKind::HookSupervise,
+            JobKind::PrestaOrder,
+            JobKind::PrestaStatusBack,
+            JobKind::PrestaStockProduct,
+            JobKind::PrestaStockFull,
+            JobKind::PrestaPoll,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -77,6 +98,16 @@ impl From<PicqerError> for JobError {
             ErrorClass::Transient => JobError::Transient(e.to_string()),
             ErrorClass::RateLimited => JobError::RateLimited(e.to_string()),
             ErrorClass::Permanent => JobError::Permanent(e.to_string()),
+        }
+    }
+}
+
+impl From<kade_prestashop::PrestaError> for JobError {
+    fn from(e: kade_prestashop::PrestaError) -> Self {
+        match e.class() {
+            kade_prestashop::ErrorClass::Transient => JobError::Transient(e.to_string()),
+            kade_prestashop::ErrorClass::RateLimited => JobError::RateLimited(e.to_string()),
+            kade_prestashop::ErrorClass::Permanent => JobError::Permanent(e.to_string()),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod metrics;
 pub mod picqer;
+pub mod prestashop;
 pub mod scheduler;
 pub mod worker;
 

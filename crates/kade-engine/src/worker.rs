@@ -24,6 +24,7 @@ use crate::jobs::{JobError, JobKind};
 use crate::metrics::Metrics;
 use crate::now_ms;
 use crate::picqer::PicqerConnection;
+use crate::prestashop::PrestaShop;
 
 /// Worker settings.
 #[derive(Clone, Debug)]
@@ -69,6 +70,7 @@ struct Inner {
     cfg: EngineConfig,
     metrics: Arc<Metrics>,
     picqer: RwLock<BTreeMap<String, Arc<PicqerConnection>>>,
+    prestashop: RwLock<BTreeMap<String, Arc<PrestaShop>>>,
     wake: Notify,
 }
 
@@ -81,7 +83,15 @@ pub struct Engine {
 impl Engine {
     pub fn new(store: Store, secrets: SecretBox, cfg: EngineConfig, metrics: Arc<Metrics>) -> Self {
         Engine {
-            inner: Arc::new(Inner { store, secrets, cfg, metrics, picqer: RwLock::default(), wake: Notify::new() }),
+            inner: Arc::new(Inner {
+                store,
+                secrets,
+                cfg,
+                metrics,
+                picqer: RwLock::default(),
+                prestashop: RwLock::default(),
+                wake: Notify::new(),
+            }),
         }
     }
 
@@ -120,6 +130,23 @@ impl Engine {
     /// Every live Picqer connection.
     pub fn picqer_all(&self) -> Vec<Arc<PicqerConnection>> {
         self.inner.picqer.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
+    }
+
+    /// Registers a connected PrestaShop shop under its name.
+    pub fn add_prestashop(&self, shop: Arc<PrestaShop>) {
+        let mut map = self.inner.prestashop.write().unwrap_or_else(|p| p.into_inner());
+        map.insert(shop.name().to_string(), shop);
+    }
+
+    /// The shop called `name`.
+    pub fn prestashop(&self, name: &str) -> Option<Arc<PrestaShop>> {
+        self.inner.prestashop.read().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
+    }
+
+    /// The shops that feed the Picqer connection `picqer`.
+    pub fn shops_of(&self, picqer: &str) -> Vec<Arc<PrestaShop>> {
+        let map = self.inner.prestashop.read().unwrap_or_else(|p| p.into_inner());
+        map.values().filter(|s| s.settings().picqer == picqer).cloned().collect()
     }
 
     /// Wakes idle workers (call after enqueuing).
@@ -323,8 +350,21 @@ impl Engine {
             .picqer(name)
             .ok_or_else(|| JobError::Transient(format!("connection {name:?} is not connected (yet)")))?;
         match kind {
-            JobKind::ProductRefresh => conn.refresh_product(job).await.map(Some),
-            JobKind::PicqerEvent => conn.record_event(job).await.map(Some),
+            JobKind::ProductRefresh => {
+                let entry = conn.refresh_product(job).await?;
+                crate::prestashop::after_product_event(self, &conn, job).await?;
+                Ok(Some(entry))
+            }
+            JobKind::PicqerEvent => {
+                let entry = conn.record_event(job).await?;
+                crate::prestashop::after_order_event(self, &conn, job).await?;
+                Ok(Some(entry))
+            }
+            JobKind::PrestaOrder
+            | JobKind::PrestaStatusBack
+            | JobKind::PrestaStockProduct
+            | JobKind::PrestaStockFull
+            | JobKind::PrestaPoll => crate::prestashop::handle(self, &conn, kind, job).await,
             JobKind::CatalogueFull => conn.full_sync(self, job).await.map(|()| None),
             JobKind::CatalogueIncremental => conn.incremental_sync(job).await.map(|()| None),
             JobKind::HookSupervise => conn.supervise(self).await.map(|_| None),

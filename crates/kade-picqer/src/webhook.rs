@@ -254,6 +254,11 @@ impl EnvelopeHead {
         Ok(serde_json::from_slice(body.body)?)
     }
 
+    /// `data.idorder`, when it is one: the order a shipment or picklist event belongs to.
+    pub fn idorder(&self) -> Option<u64> {
+        self.data.idorder.as_ref().and_then(serde_json::Value::as_u64)
+    }
+
     /// As [`Envelope::resource`].
     pub fn resource(&self) -> Option<(&'static str, u64)> {
         let (kind, key) = resource_key(&self.event)?;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use kade_engine::ingest::{DEFAULT_MAX_BATCH, IngestBatcher};
 use kade_engine::picqer::{ConnectError, PicqerConnection, PicqerSettings};
+use kade_engine::prestashop::{PrestaShop, ShopSettings};
 use kade_engine::scheduler::{self, Schedule};
 use kade_engine::{Engine, EngineConfig, JobKind, Metrics};
 use kade_store::{SecretBox, Store, StoreError};
@@ -69,6 +70,8 @@ pub enum HubError {
     Connect(#[from] ConnectError),
     #[error("security.master_key: {0}")]
     MasterKey(#[from] kade_store::CryptoError),
+    #[error(transparent)]
+    Shop(#[from] kade_engine::prestashop::ShopError),
     #[error("connection {name:?}: {step} failed: {message}")]
     Setup { name: String, step: &'static str, message: String },
 }
@@ -159,6 +162,37 @@ impl Hub {
             tasks.spawn(async move { scheduler::run(e, schedules, r).await });
         }
         Ok(Hub { engine, ingest, addr, shutdown, tasks })
+    }
+
+    /// Connects a PrestaShop shop to one of this hub's Picqer connections: validates and saves
+    /// it, registers it with the engine (its notification URL answers from now on), queues a
+    /// first poll, and polls every `poll_every` from then on (the safety net).
+    pub async fn add_prestashop(&mut self, settings: ShopSettings) -> Result<Arc<PrestaShop>, HubError> {
+        if self.engine.picqer(&settings.picqer).is_none() {
+            return Err(HubError::Setup {
+                name: settings.name.clone(),
+                step: "finding its Picqer connection",
+                message: format!("there is no Picqer connection named {:?}", settings.picqer),
+            });
+        }
+        let shop = PrestaShop::connect(self.engine.store().clone(), self.engine.secrets(), settings).await?;
+        self.engine.add_prestashop(shop.clone());
+        let every = shop.settings().poll_every;
+        if !every.is_zero() {
+            let (engine, shop2, mut stop) = (self.engine.clone(), shop.clone(), self.shutdown.subscribe());
+            self.tasks.spawn(async move {
+                loop {
+                    if let Err(e) = shop2.enqueue_poll(&engine).await {
+                        tracing::warn!(shop = shop2.name(), error = %e, "could not queue a poll");
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep(every) => {}
+                        _ = stop.wait_for(|s| *s) => return,
+                    }
+                }
+            });
+        }
+        Ok(shop)
     }
 
     /// The base URL of this Kade's HTTP server.

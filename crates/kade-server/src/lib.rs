@@ -15,6 +15,7 @@ mod error;
 pub mod hub;
 pub mod ingress;
 pub mod openapi;
+mod prestashop;
 
 use std::sync::Arc;
 
@@ -45,6 +46,8 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/webhooks/picqer/{connection}", post(ingress::picqer))
+        .route("/webhooks/prestashop/{shop}", post(prestashop::notification))
+        .route("/prestashop/{shop}/stock-sync", get(prestashop::stock_sync).post(prestashop::stock_sync))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(admin::ready))
         .route("/metrics", get(admin::metrics))

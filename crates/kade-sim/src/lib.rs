@@ -7,5 +7,6 @@
 
 pub mod clock;
 pub mod picqer;
+pub mod prestashop;
 
 pub use clock::SimClock;

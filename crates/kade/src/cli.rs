@@ -90,6 +90,27 @@ pub struct CheckArgs {
 pub enum SimCommand {
     /// The Picqer API simulator (see docs/simulators.md).
     Picqer(SimPicqerArgs),
+    /// The PrestaShop webservice simulator (see docs/simulators.md).
+    Prestashop(SimPrestashopArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimPrestashopArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8660")]
+    pub listen: SocketAddr,
+    /// The webservice key (32 characters), sent as the Basic username or as `ws_key`.
+    #[arg(long, env = "KADE_SIM_PRESTASHOP_WS_KEY", default_value = kade_sim::prestashop::DEFAULT_WS_KEY)]
+    pub ws_key: String,
+    /// Seeded simple products (SIM-00001...), 10 in stock each.
+    #[arg(long, default_value_t = 0)]
+    pub products: usize,
+    /// Where the notification module posts new orders and status changes (optional).
+    #[arg(long)]
+    pub notify_url: Option<String>,
+    /// The shared secret notifications are signed with (HMAC-SHA256).
+    #[arg(long, env = "KADE_SIM_PRESTASHOP_NOTIFY_SECRET", default_value = "prestashop-sim-secret")]
+    pub notify_secret: String,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +146,9 @@ pub enum BenchCommand {
     /// The customer-answer agent against its evaluation set on the Picqer simulator: share of
     /// facts right and disclosures without identity (goal: >= 95 %, 0).
     Agent(BenchAgentArgs),
+    /// A full PrestaShop stock sync against both simulators: Picqer calls, shop writes and wall
+    /// time next to the Picqer rate-limit floor of the same run.
+    PrestashopStock(BenchPrestashopArgs),
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +192,23 @@ pub struct AgentAskArgs {
     /// The configuration file (its database holds the mirror).
     #[arg(long, short, env = "KADE_CONFIG", default_value = "kade.toml")]
     pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchPrestashopArgs {
+    /// Products in Picqer and in the shop.
+    #[arg(long, default_value_t = 10_000)]
+    pub products: usize,
+    /// Share of shop products whose stock differs from Picqer's (only these may be written).
+    #[arg(long, default_value_t = 10)]
+    pub differing_percent: usize,
+    /// Picqer rate limit per minute during the sync (the default is Picqer's 500/min at 12x
+    /// speed, as in `kade bench picqer`).
+    #[arg(long, default_value_t = 6_000)]
+    pub picqer_rate: u32,
+    /// Burst of the Picqer rate-limit bucket.
+    #[arg(long, default_value_t = 50)]
+    pub picqer_burst: u32,
 }
 
 #[derive(Debug, Args)]

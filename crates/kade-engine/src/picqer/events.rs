@@ -88,6 +88,12 @@ fn prepare_delivery(
     });
     if let (Some(p), Some((k, id))) = (payload.as_object_mut(), resource) {
         p.insert(format!("id{k}"), id.into());
+        // A shipment belongs to an order; flows that follow orders (PrestaShop tracking) need it.
+        if k == "shipment"
+            && let Some(order) = env.idorder()
+        {
+            p.insert("for_idorder".into(), order.into());
+        }
     }
     let job = NewJob {
         kind: kind.as_str().to_string(),

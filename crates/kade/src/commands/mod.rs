@@ -18,9 +18,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args).await,
         Command::Replay(args) => replay::run(args).await,
         Command::Sim(SimCommand::Picqer(args)) => sim::picqer(args).await,
+        Command::Sim(SimCommand::Prestashop(args)) => sim::prestashop(args).await,
         Command::Bench(BenchCommand::Picqer(args)) => bench::picqer(args).await,
         Command::Bench(BenchCommand::Ingest(args)) => bench::ingest(args).await,
         Command::Bench(BenchCommand::Agent(args)) => bench::agent(args).await,
         Command::Agent(AgentCommand::Ask(args)) => agent::ask(args).await,
+        Command::Bench(BenchCommand::PrestashopStock(args)) => bench::prestashop_stock(args).await,
     }
 }

@@ -4,7 +4,9 @@ mod agent;
 mod ingest;
 mod load;
 mod picqer;
+mod prestashop;
 
 pub use agent::agent;
 pub use ingest::ingest;
 pub use picqer::picqer;
+pub use prestashop::prestashop_stock;

@@ -1,0 +1,404 @@
+//! One connected PrestaShop shop feeding a Picqer connection: settings, the live client, the
+//! notification ingress, and the dispatch of its jobs.
+//!
+//! Several shops may feed one Picqer account; each is known by its name (URLs, entity keys, the
+//! link table) and its order prefix (Picqer references).
+
+mod ingress;
+mod orders;
+mod status;
+mod stock;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kade_core::prestashop::{StateRoles, StatusRule, StockFormula, validate_prefix};
+use kade_prestashop::{PrestaClient, PrestaConfig};
+use kade_store::{AuditEntry, ConnectionRecord, Job, Link, NewJob, SecretBox, Store, SyncState};
+
+pub use ingress::{NotifyError, NotifyOutcome, SIGNATURE_HEADER, ingest_notification, verify_signature};
+pub use stock::StockReport;
+
+use crate::jobs::{JobError, JobKind};
+use crate::now_ms;
+use crate::picqer::PicqerConnection;
+use crate::worker::Engine;
+
+/// How one shop is set up (from the config file or a test).
+#[derive(Clone)]
+pub struct ShopSettings {
+    /// The shop's name in Kade (URLs, logs); letters, digits, `-` and `_`.
+    pub name: String,
+    /// The Picqer connection its orders go to.
+    pub picqer: String,
+    pub shop_url: String,
+    pub ws_key: String,
+    /// The shared secret of the shop's notification module (HMAC-SHA256 of the body).
+    pub notify_secret: String,
+    /// 1–3 characters; the Picqer reference is `PREFIX #idorder / REFERENCE`.
+    pub prefix: String,
+    /// Picqer tag titles put on new orders (must exist in Picqer).
+    pub tags: Vec<String>,
+    /// Send the shop's unit prices (incl. tax) on order lines instead of Picqer's prices.
+    pub use_shop_price: bool,
+    /// Create products missing in Picqer (stock 0) before the order.
+    pub create_missing_products: bool,
+    /// Which shop states create, process and force-cancel the Picqer order.
+    pub roles: StateRoles,
+    /// Allocate stock for orders left in concept.
+    pub allocate_concept: bool,
+    /// (shop state or any, Picqer status) → shop state; first match wins.
+    pub status_map: Vec<StatusRule>,
+    /// Send the state's e-mail when Kade changes a shop order's state.
+    pub send_status_email: bool,
+    /// Keep PrestaShop stock in step with Picqer.
+    pub stock_sync: bool,
+    pub stock_formula: StockFormula,
+    /// Run a full stock sync on every stock webhook instead of a one-product update.
+    pub full_stock_on_webhook: bool,
+    /// Token of the full-sync URL (`/prestashop/{name}/stock-sync?token=…`); `None` disables it.
+    pub full_sync_token: Option<String>,
+    /// How often to poll for changed orders (the safety net); zero disables polling.
+    pub poll_every: Duration,
+}
+
+impl std::fmt::Debug for ShopSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShopSettings")
+            .field("name", &self.name)
+            .field("picqer", &self.picqer)
+            .field("shop_url", &self.shop_url)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ShopSettings {
+    /// Defaults a merchant starts from: prefix `PS`; "payment accepted" (2) and "processing in
+    /// progress" (3) create, 3 processes, "canceled" (6) force-cancels; Picqer `completed` →
+    /// "shipped" (4), `cancelled` → "canceled" (6); stock on, free stock of all warehouses.
+    pub fn new(name: &str, picqer: &str, shop_url: &str, ws_key: &str, notify_secret: &str) -> Self {
+        ShopSettings {
+            name: name.into(),
+            picqer: picqer.into(),
+            shop_url: shop_url.into(),
+            ws_key: ws_key.into(),
+            notify_secret: notify_secret.into(),
+            prefix: kade_core::prestashop::DEFAULT_PREFIX.into(),
+            tags: Vec::new(),
+            use_shop_price: true,
+            create_missing_products: false,
+            roles: StateRoles { create: vec![2, 3], process: vec![3], cancel: vec![6] },
+            allocate_concept: false,
+            status_map: vec![
+                StatusRule { when: None, picqer: "completed".into(), then: 4 },
+                StatusRule { when: None, picqer: "cancelled".into(), then: 6 },
+            ],
+            send_status_email: true,
+            stock_sync: true,
+            stock_formula: StockFormula::default(),
+            full_stock_on_webhook: false,
+            full_sync_token: None,
+            poll_every: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Why a shop could not be connected.
+#[derive(Debug, thiserror::Error)]
+pub enum ShopError {
+    #[error("shop {0:?}: {1}")]
+    Invalid(String, String),
+    #[error("shop {shop:?}: the webservice at {url} refused or failed: {source}")]
+    Shop {
+        shop: String,
+        url: String,
+        #[source]
+        source: kade_prestashop::PrestaError,
+    },
+    #[error("shop {0:?}: could not save it: {1}")]
+    Store(String, kade_store::StoreError),
+}
+
+/// A live shop.
+pub struct PrestaShop {
+    settings: ShopSettings,
+    client: PrestaClient,
+    store: Store,
+    /// Picqer tag ids for `settings.tags`, resolved on connect.
+    tag_ids: Vec<u64>,
+}
+
+pub(crate) const ORDERS_STATE: &str = "orders";
+
+impl PrestaShop {
+    /// Validates the settings (prefix, tags against Picqer's tags, the key with one live call),
+    /// refuses a prefix change once orders were synced, and saves the shop (secrets encrypted).
+    pub async fn connect(store: Store, secrets: &SecretBox, settings: ShopSettings) -> Result<Arc<Self>, ShopError> {
+        let name = settings.name.clone();
+        let invalid = |m: String| ShopError::Invalid(name.clone(), m);
+        validate_prefix(&settings.prefix).map_err(|e| invalid(e.to_string()))?;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            return Err(invalid("the shop name may only contain letters, digits, '-' and '_'".into()));
+        }
+        let store_err = |e| ShopError::Store(name.clone(), e);
+        if let Some(previous) = store.connection(&name).await.map_err(store_err)? {
+            let old = previous.settings.get("prefix").and_then(|p| p.as_str()).unwrap_or_default().to_owned();
+            let synced = store.sync_state(&name, ORDERS_STATE).await.map_err(store_err)?.map_or(0, |s| s.items);
+            if !old.is_empty() && old != settings.prefix && synced > 0 {
+                return Err(invalid(format!(
+                    "the prefix cannot change from {old:?} to {:?}: {synced} order(s) were already sent to Picqer with \
+                     references starting with {old:?}, and Kade finds them by that reference (a new prefix would \
+                     create them again). Keep {old:?}, or connect the shop under a new name.",
+                    settings.prefix
+                )));
+            }
+        }
+        let known = store.references(&settings.picqer, "tag").await.map_err(store_err)?;
+        let mut tag_ids = Vec::new();
+        for title in &settings.tags {
+            let found = known.iter().find(|t| t.get("title").and_then(|v| v.as_str()) == Some(title.as_str()));
+            match found.and_then(|t| t.get("idtag")).and_then(|v| v.as_u64()) {
+                Some(id) => tag_ids.push(id),
+                None => {
+                    let titles: Vec<&str> = known.iter().filter_map(|t| t.get("title")?.as_str()).collect();
+                    return Err(invalid(format!(
+                        "tag {title:?} does not exist in Picqer (known tags: {})",
+                        titles.join(", ")
+                    )));
+                }
+            }
+        }
+        let client = PrestaClient::new(PrestaConfig::new(&settings.shop_url, &settings.ws_key))
+            .map_err(|e| invalid(e.to_string()))?;
+        client.ping().await.map_err(|source| ShopError::Shop {
+            shop: name.clone(),
+            url: settings.shop_url.clone(),
+            source,
+        })?;
+        let secret_blob =
+            serde_json::json!({"ws_key": settings.ws_key, "notify_secret": settings.notify_secret}).to_string();
+        let record = ConnectionRecord {
+            name: name.clone(),
+            kind: "prestashop".into(),
+            settings: serde_json::json!({
+                "shop_url": settings.shop_url, "picqer": settings.picqer, "prefix": settings.prefix, "tags": settings.tags,
+            }),
+            secrets_enc: Some(secrets.encrypt(secret_blob.as_bytes())),
+            state: "connected".into(),
+            updated_ms: now_ms(),
+        };
+        store.put_connection(&record).await.map_err(store_err)?;
+        Ok(Arc::new(PrestaShop { settings, client, store, tag_ids }))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.settings.name
+    }
+
+    pub fn settings(&self) -> &ShopSettings {
+        &self.settings
+    }
+
+    pub fn client(&self) -> &PrestaClient {
+        &self.client
+    }
+
+    /// `prestashop/{shop}`: the link table's system name for this shop.
+    pub(crate) fn system(&self) -> String {
+        format!("prestashop/{}", self.name())
+    }
+
+    pub(crate) fn order_entity(&self, id: u64) -> String {
+        kade_core::dedupe::entity_key(self.name(), "order", id)
+    }
+
+    /// The Picqer order linked to shop order `id`.
+    pub(crate) async fn linked_order(&self, id: u64) -> Result<Option<u64>, JobError> {
+        let links = self
+            .store
+            .linked(&self.system(), "order", &id.to_string(), &format!("picqer/{}", self.settings.picqer))
+            .await?;
+        Ok(links.first().and_then(|l| l.b_id.parse().ok()))
+    }
+
+    /// The shop order linked to Picqer order `idorder`.
+    pub(crate) async fn shop_order_of(&self, idorder: u64) -> Result<Option<u64>, JobError> {
+        let links = self
+            .store
+            .links_to(&format!("picqer/{}", self.settings.picqer), "order", &idorder.to_string(), &self.system())
+            .await?;
+        Ok(links.first().and_then(|l| l.a_id.parse().ok()))
+    }
+
+    pub(crate) async fn link_order(&self, id: u64, idorder: u64, state: &str) -> Result<(), JobError> {
+        let link = Link {
+            a_system: self.system(),
+            a_kind: "order".into(),
+            a_id: id.to_string(),
+            b_system: format!("picqer/{}", self.settings.picqer),
+            b_kind: "order".into(),
+            b_id: idorder.to_string(),
+            state: state.into(),
+            updated_ms: now_ms(),
+        };
+        Ok(self.store.link(&link).await?)
+    }
+
+    /// A log line in the audit, on every entity given (the shop order and the Picqer order, so
+    /// both timelines show it). Failures are logged, never fatal.
+    pub(crate) async fn log(&self, entities: &[String], action: &str, detail: serde_json::Value) {
+        for entity in entities {
+            let entry = AuditEntry {
+                at_ms: now_ms(),
+                connection: Some(self.name().to_string()),
+                entity: Some(entity.clone()),
+                action: action.to_string(),
+                detail: detail.clone(),
+            };
+            if let Err(e) = self.store.audit(&entry).await {
+                tracing::warn!(error = %e, "audit write failed");
+            }
+        }
+    }
+
+    pub(crate) fn entry(&self, entity: Option<String>, action: &str, detail: serde_json::Value) -> AuditEntry {
+        AuditEntry {
+            at_ms: now_ms(),
+            connection: Some(self.name().to_string()),
+            entity,
+            action: action.to_string(),
+            detail,
+        }
+    }
+
+    pub(crate) async fn bump_synced(&self) -> Result<(), JobError> {
+        let mut state = self.store.sync_state(self.name(), ORDERS_STATE).await?.unwrap_or(SyncState {
+            connection: self.name().into(),
+            name: ORDERS_STATE.into(),
+            cursor: serde_json::json!({}),
+            status: "done".into(),
+            items: 0,
+            last_run_ms: 0,
+            last_error: None,
+        });
+        state.items += 1;
+        state.last_run_ms = now_ms();
+        Ok(self.store.put_sync_state(&state).await?)
+    }
+
+    /// Queues a job of this shop. `entity` serialises and coalesces it (one order, one product).
+    pub async fn enqueue(
+        &self,
+        engine: &Engine,
+        kind: JobKind,
+        entity: String,
+        extra: serde_json::Value,
+    ) -> Result<i64, JobError> {
+        let mut payload = serde_json::json!({"connection": self.settings.picqer, "shop": self.name()});
+        if let (Some(p), serde_json::Value::Object(extra)) = (payload.as_object_mut(), extra) {
+            p.extend(extra);
+        }
+        let priority = match kind {
+            JobKind::PrestaOrder | JobKind::PrestaStatusBack => 20,
+            JobKind::PrestaStockFull => 0,
+            _ => 10,
+        };
+        let job = NewJob {
+            kind: kind.as_str().to_string(),
+            entity_key: Some(entity),
+            payload,
+            run_at_ms: now_ms(),
+            max_attempts: engine.config().max_attempts,
+            dedupe_key: None,
+            priority,
+        };
+        let id = self.store.enqueue(&job).await?;
+        engine.notify();
+        Ok(id)
+    }
+
+    /// Queues the full stock sync (coalesced: one queued per shop at a time).
+    pub async fn enqueue_full_stock(&self, engine: &Engine, reason: &str) -> Result<i64, JobError> {
+        let entity = format!("{}/stock_full", self.name());
+        self.enqueue(engine, JobKind::PrestaStockFull, entity, serde_json::json!({"reason": reason})).await
+    }
+
+    /// Queues a poll for changed orders.
+    pub async fn enqueue_poll(&self, engine: &Engine) -> Result<i64, JobError> {
+        self.enqueue(engine, JobKind::PrestaPoll, format!("{}/poll", self.name()), serde_json::json!({})).await
+    }
+}
+
+fn shop_of(engine: &Engine, job: &Job) -> Result<Arc<PrestaShop>, JobError> {
+    let name = job
+        .payload
+        .get("shop")
+        .and_then(|s| s.as_str())
+        .ok_or_else(|| JobError::Permanent("job payload names no shop".into()))?;
+    engine.prestashop(name).ok_or_else(|| JobError::Transient(format!("shop {name:?} is not connected (yet)")))
+}
+
+/// Runs a PrestaShop job.
+pub(crate) async fn handle(
+    engine: &Engine,
+    picqer: &PicqerConnection,
+    kind: JobKind,
+    job: &Job,
+) -> Result<Option<AuditEntry>, JobError> {
+    let shop = shop_of(engine, job)?;
+    let u = |k: &str| job.payload.get(k).and_then(|v| v.as_u64());
+    match kind {
+        JobKind::PrestaOrder => {
+            let id = u("id_order").ok_or_else(|| JobError::Permanent("job payload has no id_order".into()))?;
+            shop.sync_order(picqer, id).await.map(Some)
+        }
+        JobKind::PrestaStatusBack => {
+            let id = u("idorder").ok_or_else(|| JobError::Permanent("job payload has no idorder".into()))?;
+            shop.status_back(picqer, id).await.map(Some)
+        }
+        JobKind::PrestaStockProduct => {
+            let id = u("idproduct").ok_or_else(|| JobError::Permanent("job payload has no idproduct".into()))?;
+            shop.stock_product(picqer, id).await.map(Some)
+        }
+        JobKind::PrestaStockFull => {
+            shop.stock_full(picqer).await.map(|r| Some(shop.entry(None, "stock full sync", serde_json::json!(r))))
+        }
+        JobKind::PrestaPoll => shop.poll(engine).await.map(Some),
+        _ => Err(JobError::Permanent(format!("{} is not a PrestaShop job", kind.as_str()))),
+    }
+}
+
+/// After a Picqer product event: queue the stock update of every shop that syncs stock.
+pub(crate) async fn after_product_event(engine: &Engine, picqer: &PicqerConnection, job: &Job) -> Result<(), JobError> {
+    let Some(idproduct) = job.payload.get("idproduct").and_then(|v| v.as_u64()) else { return Ok(()) };
+    let event = job.payload.get("event").and_then(|v| v.as_str()).unwrap_or_default();
+    if !matches!(
+        event,
+        "products.free_stock_changed" | "products.stock_changed" | "products.created" | "products.changed"
+    ) {
+        return Ok(());
+    }
+    for shop in engine.shops_of(picqer.name()).into_iter().filter(|s| s.settings.stock_sync) {
+        if shop.settings.full_stock_on_webhook {
+            shop.enqueue_full_stock(engine, event).await?;
+        } else {
+            let entity = format!("{}/stock/{idproduct}", shop.name());
+            shop.enqueue(engine, JobKind::PrestaStockProduct, entity, serde_json::json!({"idproduct": idproduct}))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// After a Picqer order or shipment event: queue the status-back of every shop on the connection
+/// (a shop that does not know the order finishes at once, from the link table).
+pub(crate) async fn after_order_event(engine: &Engine, picqer: &PicqerConnection, job: &Job) -> Result<(), JobError> {
+    let idorder = job.payload.get("idorder").or_else(|| job.payload.get("for_idorder")).and_then(|v| v.as_u64());
+    let Some(idorder) = idorder else { return Ok(()) };
+    for shop in engine.shops_of(picqer.name()) {
+        let entity = format!("{}/picqer_order/{idorder}", shop.name());
+        shop.enqueue(engine, JobKind::PrestaStatusBack, entity, serde_json::json!({"idorder": idorder})).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,18 @@
+#![forbid(unsafe_code)]
+//! A client for PrestaShop's classic webservice (`/api/...`).
+//!
+//! It always asks for JSON output and tolerates the renderer's quirks (an empty list is a bare
+//! `[]`, numbers arrive as strings, multilingual fields as `[{"id","value"}]`); it writes XML,
+//! the only input format; and it updates objects by re-sending the whole object it just read,
+//! because a PUT nulls every field it does not carry.
+
+pub mod client;
+pub mod error;
+pub mod object;
+pub mod types;
+pub mod xml;
+
+pub use client::{PrestaClient, PrestaConfig};
+pub use error::{ErrorClass, PrestaError};
+pub use object::Object;
+pub use types::*;
