@@ -22,3 +22,20 @@ pub use worker::{Engine, EngineConfig};
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
 }
+
+/// An effect entry for `connection`, stamped now, to be returned to the worker (which commits it
+/// with the job's completion) rather than written on the spot. Every connection kind uses it.
+pub(crate) fn effect_entry(
+    connection: &str,
+    entity: Option<String>,
+    action: &str,
+    detail: serde_json::Value,
+) -> kade_store::AuditEntry {
+    kade_store::AuditEntry {
+        at_ms: now_ms(),
+        connection: Some(connection.to_string()),
+        entity,
+        action: action.to_string(),
+        detail,
+    }
+}

@@ -8,7 +8,7 @@ use kade_agent::{Agent, AgentConfig};
 use kade_picqer::types::{NewOrder, NewOrderLine, ProductFilter};
 use kade_picqer::{ApiKey, ClientConfig, PicqerClient};
 use kade_sim::picqer::{PicqerSimConfig, RunningSim, start};
-use kade_store::{MirrorProduct, MirrorStock, Store};
+use kade_store::{MirrorProduct, Store};
 use serde_json::{Value, json};
 
 pub const CONNECTION: &str = "main";
@@ -43,28 +43,7 @@ fn fastrand_u32() -> u32 {
 /// catalogue sync would.
 pub async fn mirror(client: &PicqerClient, store: &Store) {
     let products = client.products(&ProductFilter::default()).collect_all().await.unwrap();
-    let rows: Vec<MirrorProduct> = products
-        .iter()
-        .map(|p| MirrorProduct {
-            idproduct: p.idproduct.0 as i64,
-            productcode: p.productcode.clone(),
-            name: p.name.clone(),
-            barcode: p.barcode.clone(),
-            active: p.active,
-            version: 1,
-            data: serde_json::to_value(p).unwrap(),
-            stock: p
-                .stock
-                .iter()
-                .map(|s| MirrorStock {
-                    idwarehouse: s.idwarehouse.0 as i64,
-                    stock: s.stock,
-                    reserved: s.reserved,
-                    freestock: s.freestock,
-                })
-                .collect(),
-        })
-        .collect();
+    let rows: Vec<MirrorProduct> = products.iter().map(|p| kade_engine::picqer::to_mirror(p, 1)).collect();
     store.upsert_products(CONNECTION, &rows).await.unwrap();
     for w in client.warehouses().await.unwrap() {
         store

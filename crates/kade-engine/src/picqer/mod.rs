@@ -11,6 +11,7 @@ use kade_picqer::webhook::WebhookSecret;
 use kade_picqer::{ClientConfig, PicqerClient};
 use kade_store::{ConnectionRecord, SecretBox, Store};
 
+pub use catalogue::to_mirror;
 pub use events::{InboundError, InboundOutcome, ingest_delivery};
 pub use hooks::SuperviseReport;
 

@@ -27,12 +27,6 @@ impl PicqerConnection {
     /// An effect entry for this connection, to be returned to the worker (which commits it with
     /// the job's completion) rather than written on the spot.
     pub(super) fn entry(&self, entity: Option<String>, action: &str, detail: serde_json::Value) -> AuditEntry {
-        AuditEntry {
-            at_ms: now_ms(),
-            connection: Some(self.name().to_string()),
-            entity,
-            action: action.to_string(),
-            detail,
-        }
+        crate::effect_entry(self.name(), entity, action, detail)
     }
 }

@@ -263,13 +263,7 @@ impl PrestaShop {
     }
 
     pub(crate) fn entry(&self, entity: Option<String>, action: &str, detail: serde_json::Value) -> AuditEntry {
-        AuditEntry {
-            at_ms: now_ms(),
-            connection: Some(self.name().to_string()),
-            entity,
-            action: action.to_string(),
-            detail,
-        }
+        crate::effect_entry(self.name(), entity, action, detail)
     }
 
     pub(crate) async fn bump_synced(&self) -> Result<(), JobError> {
