@@ -31,9 +31,9 @@ impl PrestaConfig {
 
 #[derive(Clone)]
 pub struct PrestaClient {
-    http: reqwest::Client,
-    api: String,
-    key: String,
+    pub(crate) http: reqwest::Client,
+    pub(crate) api: String,
+    pub(crate) key: String,
 }
 
 impl std::fmt::Debug for PrestaClient {
@@ -46,7 +46,7 @@ impl std::fmt::Debug for PrestaClient {
 /// Page size for list calls (PrestaShop has no maximum; large pages are cheap for it).
 pub const PAGE: usize = 1000;
 
-fn error_from(method: &Method, path: &str, status: u16, body: &str) -> PrestaError {
+pub(crate) fn error_from(method: &Method, path: &str, status: u16, body: &str) -> PrestaError {
     let parsed: Option<Value> = serde_json::from_str(body).ok();
     let first = parsed.as_ref().and_then(|v| v.pointer("/errors/0").cloned());
     let code = first.as_ref().and_then(|e| e.get("code")).and_then(|c| c.as_u64().or_else(|| c.as_str()?.parse().ok()));
@@ -104,9 +104,18 @@ impl PrestaClient {
             maybe_applied: method != Method::GET,
             source,
         };
-        let resp = req.send().await.map_err(transport)?;
+        let started = std::time::Instant::now();
+        let resp = match req.send().await {
+            Ok(resp) => resp,
+            Err(e) => {
+                crate::calls::note(method.as_str(), path, None, started.elapsed());
+                return Err(transport(e));
+            }
+        };
         let status = resp.status().as_u16();
-        let text = resp.text().await.map_err(transport)?;
+        let text = resp.text().await;
+        crate::calls::note(method.as_str(), path, Some(status), started.elapsed());
+        let text = text.map_err(transport)?;
         if !(200..300).contains(&status) {
             return Err(error_from(&method, path, status, &text));
         }

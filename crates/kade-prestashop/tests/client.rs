@@ -21,6 +21,8 @@ fn product(reference: &str) -> ProductSpec {
         price: "1".into(),
         quantity: 5,
         combinations: vec![],
+        tax_rate: None,
+        image: None,
     }
 }
 

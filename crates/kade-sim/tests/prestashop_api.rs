@@ -90,6 +90,8 @@ fn product(reference: &str, quantity: i64, combos: &[(&str, i64)]) -> ProductSpe
             .iter()
             .map(|(r, q)| ComboSpec { reference: (*r).into(), quantity: *q, price: None })
             .collect(),
+        tax_rate: None,
+        image: None,
     }
 }
 

@@ -4,8 +4,10 @@
 //! Several shops may feed one Picqer account; each is known by its name (URLs, entity keys, the
 //! link table) and its order prefix (Picqer references).
 
+mod calls;
 mod ingress;
 mod orders;
+mod products;
 mod status;
 mod stock;
 
@@ -341,6 +343,17 @@ pub(crate) async fn handle(
     job: &Job,
 ) -> Result<Option<AuditEntry>, JobError> {
     let shop = shop_of(engine, job)?;
+    let (result, calls) = kade_prestashop::recorded(run(engine, picqer, &shop, kind, job)).await;
+    calls::attach(&shop, job, result, &calls).await
+}
+
+async fn run(
+    engine: &Engine,
+    picqer: &PicqerConnection,
+    shop: &PrestaShop,
+    kind: JobKind,
+    job: &Job,
+) -> Result<Option<AuditEntry>, JobError> {
     let u = |k: &str| job.payload.get(k).and_then(|v| v.as_u64());
     match kind {
         JobKind::PrestaOrder => {

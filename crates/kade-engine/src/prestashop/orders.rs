@@ -10,7 +10,7 @@ use kade_core::Money;
 use kade_core::ids::{OrderId, TagId, VatGroupId};
 use kade_core::prestashop::{OrderAction, decide, order_reference};
 use kade_picqer::CancelMode;
-use kade_picqer::types::{NewOrder, NewOrderLine, NewProduct, OrderStatus};
+use kade_picqer::types::{NewOrder, NewOrderLine, OrderStatus};
 use kade_prestashop::{Order, OrderRow};
 use kade_store::AuditEntry;
 
@@ -24,7 +24,7 @@ const NUMBER_NOTE: &str = "Picqer order";
 /// Overlap of consecutive polls: `date_upd` has one-second resolution and equal seconds happen.
 const POLL_OVERLAP_SECS: i64 = 60;
 
-fn money(text: &str) -> Option<Money> {
+pub(super) fn money(text: &str) -> Option<Money> {
     text.trim().parse::<f64>().ok().and_then(Money::from_f64)
 }
 
@@ -151,6 +151,9 @@ impl PrestaShop {
                     let mut line = NewOrderLine::by_id(idproduct, row.quantity);
                     if self.settings.use_shop_price {
                         line.price = money(&row.unit_price_tax_incl);
+                        // The shop's price was charged at the shop's rate: the line carries the
+                        // Picqer VAT group of that rate, not the product's default group.
+                        line.idvatgroup = Some(VatGroupId(self.vat_group_for(super::products::row_rate(row)).await?));
                     }
                     lines.push(line);
                 }
@@ -261,58 +264,6 @@ impl PrestaShop {
             products,
             ..NewOrder::default()
         })
-    }
-
-    /// Creates a product missing in Picqer from the shop's data (name, price, reference as
-    /// productcode, the VAT group with the rate the shop's prices imply; stock starts at 0).
-    async fn create_product(
-        &self,
-        picqer: &PicqerConnection,
-        order: &Order,
-        row: &OrderRow,
-    ) -> Result<kade_core::ids::ProductId, JobError> {
-        let incl = row.unit_price_tax_incl.parse::<f64>().unwrap_or(0.0);
-        let excl = row.unit_price_tax_excl.parse::<f64>().unwrap_or(0.0);
-        let rate = if excl > 0.0 { (incl / excl - 1.0) * 100.0 } else { 0.0 };
-        let groups = self.store.references(&self.settings.picqer, "vatgroup").await?;
-        let pct = |g: &serde_json::Value| {
-            g.get("percentage").and_then(|p| p.as_f64().or_else(|| p.as_str()?.parse().ok())).unwrap_or(0.0)
-        };
-        let group = groups
-            .iter()
-            .min_by(|a, b| (pct(a) - rate).abs().total_cmp(&(pct(b) - rate).abs()))
-            .and_then(|g| g.get("idvatgroup")?.as_u64())
-            .ok_or_else(|| JobError::Permanent("Picqer has no VAT groups; cannot create a product".into()))?;
-        let product = NewProduct {
-            productcode: row.reference.clone(),
-            name: if row.name.is_empty() { row.reference.clone() } else { row.name.clone() },
-            price: money(&row.unit_price_tax_incl).unwrap_or_default(),
-            idvatgroup: VatGroupId(group),
-            fixedstockprice: None,
-            barcode: None,
-            weight: None,
-            description: None,
-            idsupplier: None,
-            productcode_supplier: None,
-            kind: None,
-        };
-        // A retry after a dropped answer finds the product by code instead of making a second.
-        let created = match picqer.client().create_product(&product).await {
-            Ok(p) => p.idproduct,
-            Err(e) if matches!(e.class(), kade_picqer::ErrorClass::Transient) => return Err(e.into()),
-            Err(e) => match picqer.client().products_by_code(&row.reference).await?.first() {
-                Some(p) => p.idproduct,
-                None => return Err(e.into()),
-            },
-        };
-        let detail = serde_json::json!({"productcode": row.reference, "idproduct": created.0, "vat_rate": rate, "idvatgroup": group});
-        self.log(
-            &[self.order_entity(order.id), kade_core::dedupe::entity_key(&self.settings.picqer, "product", created.0)],
-            "product created in Picqer (missing)",
-            detail,
-        )
-        .await;
-        Ok(created)
     }
 
     /// Adds a private note to the shop order unless the same text is already there.

@@ -7,7 +7,8 @@ use crate::error::{PicqerError, codes};
 use crate::pager::Pager;
 use crate::transport::{Call, PicqerClient};
 use crate::types::{
-    NewProduct, Product, ProductFilter, ProductPart, ProductUpdate, StockChange, StockEntry, Tag, VatGroup, Warehouse,
+    NewProduct, Product, ProductFilter, ProductImage, ProductPart, ProductUpdate, StockChange, StockEntry, Tag,
+    VatGroup, Warehouse,
 };
 
 impl PicqerClient {
@@ -92,6 +93,20 @@ impl PicqerClient {
     pub async fn add_part(&self, id: ProductId, part: ProductId, amount: i64) -> Result<ProductPart, PicqerError> {
         self.send_json(Call::post(format!("/products/{id}/parts")).json(&json!({"idproduct": part, "amount": amount})))
             .await
+    }
+
+    /// The product's images.
+    pub async fn product_images(&self, id: ProductId) -> Result<Vec<ProductImage>, PicqerError> {
+        self.send_json(Call::get(format!("/products/{id}/images"))).await
+    }
+
+    /// Uploads an image file to a product (`POST /products/{id}/images` with the file as
+    /// base64). Not repeatable: a retry after a dropped answer could add it twice, so callers
+    /// check [`Self::product_images`] first.
+    pub async fn add_product_image(&self, id: ProductId, file: &[u8]) -> Result<ProductImage, PicqerError> {
+        use base64::Engine as _;
+        let image = base64::engine::general_purpose::STANDARD.encode(file);
+        self.send_json(Call::post(format!("/products/{id}/images")).json(&json!({"image": image}))).await
     }
 
     /// Tags a product.

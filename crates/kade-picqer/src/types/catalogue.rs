@@ -217,6 +217,20 @@ pub struct Warehouse {
     pub active: bool,
 }
 
+/// A product image as Picqer lists it (`GET /products/{id}/images`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+pub struct ProductImage {
+    pub idproduct_image: u64,
+    #[serde(default)]
+    pub idproduct: Option<ProductId>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub url: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub contenttype: String,
+    #[serde(default)]
+    pub size: Option<u64>,
+}
+
 /// A VAT group (needed to create products).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct VatGroup {

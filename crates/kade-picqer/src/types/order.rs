@@ -142,17 +142,35 @@ pub struct NewOrderLine {
     pub price: Option<Money>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remarks: Option<String>,
+    /// The line's VAT group, when the price sent is the shop's own (its rate, not the
+    /// product's default group, is what the shop charged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idvatgroup: Option<VatGroupId>,
 }
 
 impl NewOrderLine {
     /// A line naming the product by productcode.
     pub fn by_code(productcode: impl Into<String>, amount: i64) -> Self {
-        NewOrderLine { idproduct: None, productcode: Some(productcode.into()), amount, price: None, remarks: None }
+        NewOrderLine {
+            idproduct: None,
+            productcode: Some(productcode.into()),
+            amount,
+            price: None,
+            remarks: None,
+            idvatgroup: None,
+        }
     }
 
     /// A line naming the product by id.
     pub fn by_id(idproduct: ProductId, amount: i64) -> Self {
-        NewOrderLine { idproduct: Some(idproduct), productcode: None, amount, price: None, remarks: None }
+        NewOrderLine {
+            idproduct: Some(idproduct),
+            productcode: None,
+            amount,
+            price: None,
+            remarks: None,
+            idvatgroup: None,
+        }
     }
 }
 

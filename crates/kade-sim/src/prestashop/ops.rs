@@ -89,6 +89,8 @@ pub fn seed(w: &mut World, products: usize) {
                 price: "10.00".into(),
                 quantity: 10,
                 combinations: vec![],
+                tax_rate: None,
+                image: None,
             },
         );
     }
@@ -114,6 +116,12 @@ pub struct ProductSpec {
     pub quantity: i64,
     #[serde(default)]
     pub combinations: Vec<ComboSpec>,
+    /// The tax rate of the product's tax rules group, in percent (default 21).
+    #[serde(default)]
+    pub tax_rate: Option<f64>,
+    /// The product's cover image file (its bytes); none when absent.
+    #[serde(default)]
+    pub image: Option<Vec<u8>>,
 }
 
 fn default_price() -> String {
@@ -131,6 +139,14 @@ pub fn add_product(w: &mut World, spec: &ProductSpec) -> u64 {
             ("link_rewrite", "product"),
         ]),
     );
+    if let Some(rate) = spec.tax_rate {
+        w.tax_rates.insert(id, rate);
+    }
+    if let Some(file) = &spec.image {
+        let id_image = w.images.keys().next_back().map_or(1, |last| last + 1);
+        w.images.insert(id_image, (id, file.clone()));
+        w.set("products", id, "id_default_image", id_image.to_string());
+    }
     w.add_stock_row(id, 0, if spec.combinations.is_empty() { spec.quantity } else { 0 });
     for combo in &spec.combinations {
         let c = w.insert(
@@ -250,7 +266,8 @@ pub fn place_order(w: &mut World, spec: &OrderSpec) -> PsResult<u64> {
         let prod = w.get("products", product).cloned().unwrap_or_default();
         let price: f64 =
             line.price.clone().unwrap_or_else(|| prod.get("price").to_owned()).parse().map_err(|_| bad("bad price"))?;
-        let excl = price / 1.21;
+        let rate = w.tax_rates.get(&product).copied().unwrap_or(21.0);
+        let excl = price / (1.0 + rate / 100.0);
         products_wt += price * f64::from(line.quantity);
         total += price * f64::from(line.quantity);
         rows.push(Row::from_iter(

@@ -315,6 +315,7 @@ pub static RESOURCES: &[Resource] = &[
             n("id_category_default"),
             n("id_default_combination"),
             n("id_tax_rules_group"),
+            ro("id_default_image"),
             ro("manufacturer_name"),
             ro("quantity"),
             f("type"),

@@ -59,6 +59,11 @@ pub struct World {
     pub notices: Vec<Notice>,
     pub mails: Vec<Mail>,
     pub rng: fastrand::Rng,
+    /// Product images by `id_image`: (id_product, the file), served at
+    /// `/api/images/products/{id_product}/{id_image}`.
+    pub images: BTreeMap<u64, (u64, Vec<u8>)>,
+    /// Tax rate (percent) of a product's tax rules group, by product id; 21 when absent.
+    pub tax_rates: BTreeMap<u64, f64>,
 }
 
 pub enum WriteMode {
@@ -77,6 +82,8 @@ impl World {
             notices: Vec::new(),
             mails: Vec::new(),
             rng: fastrand::Rng::with_seed(seed),
+            images: BTreeMap::new(),
+            tax_rates: BTreeMap::new(),
         }
     }
 

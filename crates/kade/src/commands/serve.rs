@@ -42,10 +42,28 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         body_limit: BODY_LIMIT,
         agent: cfg.agent.clone(),
     };
-    let hub = Hub::start(opts).await.context("starting Kade")?;
+    let mut hub = Hub::start(opts).await.context("starting Kade")?;
+    // Shops after their Picqer connections (the hub checks the connection and the tags).
+    for (name, shop) in &cfg.prestashop {
+        if let Err(e) = hub.add_prestashop(shop.clone()).await {
+            hub.stop().await;
+            return Err(anyhow::Error::new(e).context(format!("connecting PrestaShop shop {name:?}")));
+        }
+    }
     println!("Kade is running on {} (database: {})", hub.url(), cfg.database.redacted_url());
     for name in cfg.picqer.keys() {
         println!("  picqer connection {name:?}: webhooks at {}", cfg.webhook_url(name));
+    }
+    for (name, shop) in &cfg.prestashop {
+        println!(
+            "  prestashop shop {name:?} ({}, prefix {}): notifications at {}",
+            shop.shop_url,
+            shop.prefix,
+            cfg.shop_notify_url(name)
+        );
+        if let Some(url) = cfg.shop_full_sync_url_redacted(name) {
+            println!("    full stock sync: {url} (token: prestashop.{name}.full_sync_token)");
+        }
     }
     println!("  admin API: {}/api/v1 (bearer token: server.admin_token)   metrics: {}/metrics", hub.url(), hub.url());
     wait_for_stop().await;

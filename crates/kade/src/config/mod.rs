@@ -10,9 +10,12 @@ mod agent;
 mod error;
 mod events;
 mod model;
+mod prestashop;
 mod raw;
 mod validate;
 
+#[cfg(test)]
+mod prestashop_tests;
 #[cfg(test)]
 mod tests;
 

@@ -44,6 +44,8 @@ pub struct Config {
     pub master_key: Secret,
     /// Picqer connections by name; the name appears in webhook URLs and the admin API.
     pub picqer: BTreeMap<String, PicqerConnectionConfig>,
+    /// PrestaShop shops by name (`[prestashop.NAME]`), each feeding one Picqer connection.
+    pub prestashop: BTreeMap<String, kade_engine::prestashop::ShopSettings>,
     /// The customer-answer agent (`[agent]`); defaults when the section is absent.
     pub agent: kade_agent::AgentConfig,
 }
@@ -52,6 +54,19 @@ impl Config {
     /// Where Picqer delivers this connection's webhooks: `{public_url}/webhooks/picqer/{connection}`.
     pub fn webhook_url(&self, connection: &str) -> String {
         format!("{}/webhooks/picqer/{connection}", self.server.public_url)
+    }
+
+    /// Where the shop's notification module posts: `{public_url}/webhooks/prestashop/{shop}`.
+    pub fn shop_notify_url(&self, shop: &str) -> String {
+        format!("{}/webhooks/prestashop/{shop}", self.server.public_url)
+    }
+
+    /// The shop's full stock sync URL for cron, with the token shown as `***` (it is a secret);
+    /// `None` when the shop has no `full_sync_token`.
+    pub fn shop_full_sync_url_redacted(&self, shop: &str) -> Option<String> {
+        let settings = self.prestashop.get(shop)?;
+        settings.full_sync_token.as_ref()?;
+        Some(format!("{}/prestashop/{shop}/stock-sync?token=***", self.server.public_url))
     }
 }
 

@@ -54,6 +54,56 @@ pub(super) struct RawConnection {
     pub incremental_sync_minutes: Option<Spanned<i64>>,
 }
 
+/// `[prestashop.NAME.roles]`: which shop states create, process and force-cancel.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRoles {
+    pub create: Option<Spanned<Vec<i64>>>,
+    pub process: Option<Spanned<Vec<i64>>>,
+    pub cancel: Option<Spanned<Vec<i64>>>,
+}
+
+/// One `[[prestashop.NAME.status_map]]` row.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStatusRule {
+    pub when: Option<Spanned<i64>>,
+    pub picqer: Text,
+    pub then: Spanned<i64>,
+}
+
+/// `[prestashop.NAME.stock_formula]`.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawStockFormula {
+    pub warehouses: Option<Spanned<Vec<i64>>>,
+    pub include_allocated: Option<bool>,
+    pub clamp_at_zero: Option<bool>,
+}
+
+/// `[prestashop.NAME]`. No `Debug`: it may hold literal secrets.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawShop {
+    pub picqer: Option<Text>,
+    pub shop_url: Option<Text>,
+    pub ws_key: Option<Text>,
+    pub notify_secret: Option<Text>,
+    pub prefix: Option<Text>,
+    pub tags: Option<Spanned<Vec<Text>>>,
+    pub use_shop_price: Option<bool>,
+    pub create_missing_products: Option<bool>,
+    pub roles: Option<RawRoles>,
+    pub allocate_concept: Option<bool>,
+    pub status_map: Option<Spanned<Vec<RawStatusRule>>>,
+    pub send_status_email: Option<bool>,
+    pub stock_sync: Option<bool>,
+    pub stock_formula: Option<RawStockFormula>,
+    pub full_stock_on_webhook: Option<bool>,
+    pub full_sync_token: Option<Text>,
+    pub poll_seconds: Option<Spanned<i64>>,
+}
+
 /// `[agent.stock]`.
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -94,10 +144,12 @@ pub(super) struct RawConfig {
     pub agent: RawAgent,
     /// Connections by name, with the span of the name.
     pub picqer: BTreeMap<String, (Range<usize>, RawConnection)>,
+    /// PrestaShop shops by name, with the span of the name.
+    pub prestashop: BTreeMap<String, (Range<usize>, RawShop)>,
 }
 
 /// Keys whose values are secrets: a type error on them must not echo the value.
-const SECRET_KEYS: &[&str] = &["admin_token", "master_key", "api_key"];
+const SECRET_KEYS: &[&str] = &["admin_token", "master_key", "api_key", "ws_key", "notify_secret", "full_sync_token"];
 
 /// Parses the document. `None` when it is not valid TOML (the errors say where).
 pub(super) fn parse(text: &str, errors: &mut Errors<'_>) -> Option<RawConfig> {
@@ -118,10 +170,11 @@ pub(super) fn parse(text: &str, errors: &mut Errors<'_>) -> Option<RawConfig> {
             "database" => raw.database = section(&name, value, errors),
             "security" => raw.security = section(&name, value, errors),
             "agent" => raw.agent = section(&name, value, errors),
-            "picqer" => raw.picqer = connections(value, errors),
+            "picqer" => raw.picqer = named("picqer", "[picqer.main]", value, errors),
+            "prestashop" => raw.prestashop = named("prestashop", "[prestashop.myshop]", value, errors),
             _ => errors.push(
                 name,
-                "unknown section; expected [server], [database], [security], [agent] or [picqer.NAME]",
+                "unknown section; expected [server], [database], [security], [agent], [picqer.NAME] or [prestashop.NAME]",
                 Some(key_span),
             ),
         }
@@ -129,21 +182,23 @@ pub(super) fn parse(text: &str, errors: &mut Errors<'_>) -> Option<RawConfig> {
     Some(raw)
 }
 
-/// `[picqer.NAME]` tables.
-fn connections(
+/// `[KIND.NAME]` tables (`[picqer.main]`, `[prestashop.myshop]`).
+fn named<T: DeserializeOwned + Default>(
+    kind: &str,
+    example: &str,
     value: Spanned<DeValue<'_>>,
     errors: &mut Errors<'_>,
-) -> BTreeMap<String, (Range<usize>, RawConnection)> {
+) -> BTreeMap<String, (Range<usize>, T)> {
     let span = value.span();
     let DeValue::Table(table) = value.into_inner() else {
-        errors.push("picqer", "must hold one table per connection, e.g. [picqer.main]", Some(span));
+        errors.push(kind, format!("must hold one table per connection, e.g. {example}"), Some(span));
         return BTreeMap::new();
     };
     table
         .into_iter()
         .map(|(name, value)| {
             let (name, name_span) = (name.get_ref().to_string(), name.span());
-            let conn = section(&format!("picqer.{name}"), value, errors);
+            let conn = section(&format!("{kind}.{name}"), value, errors);
             (name, (name_span, conn))
         })
         .collect()
@@ -162,24 +217,51 @@ fn section<T: DeserializeOwned + Default>(path: &str, value: Spanned<DeValue<'_>
             Ok(v) => return v,
             Err(e) => e,
         };
-        let at = err.span().map(|s| s.start);
-        let culprit = at.and_then(|at| {
-            table
-                .iter()
-                .find(|(k, v)| k.span().contains(&at) || v.span().contains(&at))
-                .map(|(k, _)| (k.get_ref().to_string(), k.span()))
-        });
-        let Some((key, key_span)) = culprit else {
+        let culprit = err.span().and_then(|s| culprit(&table, s.start));
+        let Some((keys, key_span)) = culprit else {
             // Not attributable to one key: report it on the section and give up on it.
             errors.push(path, err.message(), err.span());
             return T::default();
         };
-        let message = if SECRET_KEYS.contains(&key.as_str()) && err.message().starts_with("invalid type") {
+        let last = keys.last().map(String::as_str).unwrap_or_default();
+        let message = if SECRET_KEYS.contains(&last) && err.message().starts_with("invalid type") {
             "must be a string: env:NAME, file:/path, or the value itself".to_string()
         } else {
             err.message().to_string()
         };
-        errors.push(format!("{path}.{key}"), message, err.span().or(Some(key_span)));
-        table.remove(key.as_str());
+        errors.push(format!("{path}.{}", keys.join(".")), message, err.span().or(Some(key_span)));
+        remove(&mut table, &keys);
+    }
+}
+
+/// The key path of the entry at byte `at`, descending into sub-tables (`[a.b.roles]` is
+/// reported as `roles` inside `a.b`, and only `roles` is dropped), with the key's span.
+fn culprit(table: &DeTable<'_>, at: usize) -> Option<(Vec<String>, Range<usize>)> {
+    for (k, v) in table.iter() {
+        if let DeValue::Table(inner) = v.get_ref()
+            && let Some((mut keys, span)) = culprit(inner, at)
+        {
+            keys.insert(0, k.get_ref().to_string());
+            return Some((keys, span));
+        }
+    }
+    table
+        .iter()
+        .find(|(k, v)| k.span().contains(&at) || v.span().contains(&at))
+        .map(|(k, _)| (vec![k.get_ref().to_string()], k.span()))
+}
+
+/// Removes the entry at `keys` (a path found by [`culprit`]).
+fn remove(table: &mut DeTable<'_>, keys: &[String]) {
+    match keys {
+        [] => {}
+        [key] => {
+            table.remove(key.as_str());
+        }
+        [first, rest @ ..] => {
+            if let Some(DeValue::Table(inner)) = table.get_mut(first.as_str()).map(|v| v.get_mut()) {
+                remove(inner, rest);
+            }
+        }
     }
 }

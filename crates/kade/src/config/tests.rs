@@ -35,7 +35,7 @@ api_key = "literal-sim-key"
 "#;
 
 /// The smallest valid file: everything else has a default.
-const MINIMAL: &str = r#"
+pub(super) const MINIMAL: &str = r#"
 [server]
 public_url = "https://kade.example.com"
 admin_token = "env:KADE_TEST_ADMIN"
@@ -46,32 +46,32 @@ subdomain = "acme"
 api_key = "env:PICQER_API_KEY"
 "#;
 
-fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
+pub(super) fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
     let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
     move |name| map.get(name).cloned()
 }
 
-fn base_env() -> Vec<(&'static str, &'static str)> {
+pub(super) fn base_env() -> Vec<(&'static str, &'static str)> {
     vec![("KADE_TEST_ADMIN", ADMIN), ("KADE_TEST_MASTER", MASTER), ("PICQER_API_KEY", API_KEY)]
 }
 
-fn parse(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
+pub(super) fn parse(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
     from_str(text, Path::new("/etc/kade"), &env_of(env))
 }
 
-fn ok(text: &str) -> Config {
+pub(super) fn ok(text: &str) -> Config {
     parse(text, &base_env()).unwrap_or_else(|e| panic!("config should be valid, got:\n{e}"))
 }
 
 /// The error lines for `text`, with the usual environment.
-fn errors(text: &str) -> Vec<String> {
+pub(super) fn errors(text: &str) -> Vec<String> {
     match parse(text, &base_env()) {
         Ok(_) => panic!("config should be invalid"),
         Err(e) => e.iter().map(ToString::to_string).collect(),
     }
 }
 
-fn assert_has(lines: &[String], needle: &str) {
+pub(super) fn assert_has(lines: &[String], needle: &str) {
     assert!(lines.iter().any(|l| l.contains(needle)), "no error contains {needle:?}; errors:\n{}", lines.join("\n"));
 }
 

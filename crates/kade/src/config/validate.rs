@@ -68,6 +68,7 @@ pub(super) fn build(raw: RawConfig, src: &Sources<'_>, errors: &mut Errors<'_>) 
     if raw.picqer.is_empty() {
         c.errors.push_missing("picqer", "no Picqer connection configured; add a [picqer.NAME] table");
     }
+    let names: Vec<String> = raw.picqer.keys().cloned().collect();
     let mut picqer = BTreeMap::new();
     let mut all_connections_valid = true;
     for (name, (name_span, conn)) in raw.picqer {
@@ -78,9 +79,20 @@ pub(super) fn build(raw: RawConfig, src: &Sources<'_>, errors: &mut Errors<'_>) 
             None => all_connections_valid = false,
         }
     }
+    // Shops are checked against every named Picqer connection, valid or not, so a connection
+    // with its own error is not reported a second time as missing.
+    let names: BTreeMap<String, bool> = names.into_iter().map(|n| (n.clone(), picqer.contains_key(&n))).collect();
+    let prestashop = c.shops(raw.prestashop, &names);
     let server = ServerConfig { listen: listen?, public_url: public_url?, admin_token: admin_token? };
     all_connections_valid.then_some(())?;
-    Some(Config { server, database: database?, master_key: master_key?, picqer, agent: agent? })
+    Some(Config {
+        server,
+        database: database?,
+        master_key: master_key?,
+        picqer,
+        prestashop: prestashop?,
+        agent: agent?,
+    })
 }
 
 impl Check<'_, '_, '_> {

@@ -11,6 +11,7 @@ mod ingest;
 mod orders;
 mod pagination;
 mod prestashop;
+mod prestashop_audit;
 mod prestashop_more;
 mod prestashop_rig;
 mod purchasing;

@@ -142,6 +142,8 @@ pub fn product(reference: &str, quantity: i64) -> ProductSpec {
         price: "24.200000".into(),
         quantity,
         combinations: vec![],
+        tax_rate: None,
+        image: None,
     }
 }
 
@@ -175,4 +177,10 @@ pub fn order(lines: &[(&str, u32)], reference: &str) -> OrderSpec {
         carrier: None,
         reference: Some(reference.into()),
     }
+}
+
+/// Adds a fault rule to a shop simulator (`POST /_sim/faults`).
+pub async fn shop_fault(sim: &RunningPrestaSim, rule: serde_json::Value) {
+    let resp = reqwest::Client::new().post(format!("{}/_sim/faults", sim.root_url())).json(&rule).send().await.unwrap();
+    assert!(resp.status().is_success(), "fault rule refused: {}", resp.status());
 }

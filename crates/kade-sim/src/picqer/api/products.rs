@@ -25,6 +25,8 @@ pub fn routes() -> Router<AppState> {
         .route("/products/{id}/stock/{idwarehouse}", get(warehouse_stock).post(post_stock))
         .route("/products/{id}/parts", get(list_parts).post(add_part))
         .route("/products/{id}/parts/{idpart}", get(get_part).put(update_part).delete(delete_part))
+        .route("/products/{id}/images", get(list_images).post(add_image))
+        .route("/products/{id}/images/{idimage}", axum::routing::delete(delete_image))
         .route("/products/{id}/tags", get(list_tags).post(add_tag))
         .route("/products/{id}/tags/{idtag}", axum::routing::delete(remove_tag))
         .route("/stockhistory", get(stock_history))
@@ -151,6 +153,19 @@ async fn update_part(State(sim): State<AppState>, id: Ids, JsonBody(body): JsonB
 
 async fn delete_part(State(sim): State<AppState>, id: Ids) -> Resp {
     sim.run(|w| product_ops::delete_part(w, id.first(), id.second()))?;
+    ok(json!({}))
+}
+
+async fn list_images(State(sim): State<AppState>, id: Ids) -> Resp {
+    list(sim.read(|w| product(w, id.first()).map(|p| p.images.iter().map(|i| i.json(&w.root_url)).collect()))?)
+}
+
+async fn add_image(State(sim): State<AppState>, id: Ids, JsonBody(body): JsonBody) -> Resp {
+    created(sim.run(|w| product_ops::add_image(w, id.first(), &body))?)
+}
+
+async fn delete_image(State(sim): State<AppState>, id: Ids) -> Resp {
+    sim.run(|w| product_ops::delete_image(w, id.first(), id.second()))?;
     ok(json!({}))
 }
 

@@ -33,8 +33,23 @@ pub fn router() -> Router<AppState> {
         .route("/hooks/deliveries", get(deliveries))
         .route("/hooks/{id}/deliver", post(deliver_raw))
         .route("/hooks/{id}/deactivate", post(deactivate_hook))
+        .route("/images/{id}", get(image_file))
         .merge(staff::routes())
         .fallback(|| async { ApiError::not_found("Control route") })
+}
+
+/// The file behind a product image URL, with its content type.
+async fn image_file(
+    State(sim): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<u64>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let found =
+        sim.read(|w| w.products.all().iter().flat_map(|p| &p.images).find(|i| i.idproduct_image == id).cloned());
+    match found {
+        Some(i) => ([(axum::http::header::CONTENT_TYPE, i.contenttype)], i.data).into_response(),
+        None => ApiError::not_found("Product image").into_response(),
+    }
 }
 
 async fn health(State(sim): State<AppState>) -> Resp {

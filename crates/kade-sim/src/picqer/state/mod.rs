@@ -79,6 +79,7 @@ pub struct Ids {
     pub receipt: Seq,
     pub receipt_line: Seq,
     pub stock_history: Seq,
+    pub image: Seq,
 }
 
 impl Default for Ids {
@@ -106,6 +107,7 @@ impl Default for Ids {
             receipt: s(80_000_001),
             receipt_line: s(81_000_001),
             stock_history: s(90_000_001),
+            image: s(95_000_001),
         }
     }
 }

@@ -38,10 +38,16 @@ fn resolve_line(w: &World, line: &Map<String, Value>) -> ApiResult<OrderLine> {
     if amount <= 0 {
         return Err(ApiError::bad_request("amount must be positive"));
     }
+    // A line may carry its own VAT group (a shop's price with the shop's rate).
+    let idvatgroup = match f.u64("idvatgroup")? {
+        Some(id) if w.vatgroups.iter().any(|v| v.idvatgroup == id) => id,
+        Some(id) => return Err(ApiError::code400(code::UNKNOWN_VATGROUP, format!("Unknown vatgroup {id}"))),
+        None => product.idvatgroup,
+    };
     Ok(OrderLine {
         idorder_product: 0,
         idproduct: product.idproduct,
-        idvatgroup: product.idvatgroup,
+        idvatgroup,
         productcode: product.productcode.clone(),
         name: f.str("name")?.unwrap_or_else(|| product.name.clone()),
         remarks: f.str("remarks")?.unwrap_or_default(),

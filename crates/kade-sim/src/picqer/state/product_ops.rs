@@ -259,3 +259,33 @@ pub fn remove_tag(w: &mut World, id: u64, idtag: u64) -> ApiResult<()> {
     changed(w, id);
     Ok(())
 }
+
+/// `POST /products/{id}/images` with `{"image":"<base64 of the file>"}`: the file must decode
+/// and be an image (JPEG, PNG, GIF or WebP), else a 400 like Picqer's validation errors.
+pub fn add_image(w: &mut World, id: u64, body: &Map<String, Value>) -> ApiResult<Value> {
+    use base64::Engine as _;
+    let encoded = Fields(body).req_str("image")?;
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| ApiError::bad_request("image must be the image file encoded as base64"))?;
+    let contenttype = super::products::sniff_image(&data)
+        .ok_or_else(|| ApiError::bad_request("image is not a JPEG, PNG, GIF or WebP file"))?;
+    let idproduct_image = w.ids.image.take();
+    let image = super::products::ProductImage { idproduct_image, idproduct: id, contenttype: contenttype.into(), data };
+    let shown = image.json(&w.root_url);
+    w.products.get_mut(id).ok_or_else(|| ApiError::not_found("Product"))?.images.push(image);
+    changed(w, id);
+    Ok(shown)
+}
+
+/// `DELETE /products/{id}/images/{idproduct_image}`.
+pub fn delete_image(w: &mut World, id: u64, idimage: u64) -> ApiResult<()> {
+    let p = w.products.get_mut(id).ok_or_else(|| ApiError::not_found("Product"))?;
+    let before = p.images.len();
+    p.images.retain(|i| i.idproduct_image != idimage);
+    if p.images.len() == before {
+        return Err(ApiError::not_found("Product image"));
+    }
+    changed(w, id);
+    Ok(())
+}

@@ -54,8 +54,49 @@ pub struct Product {
     pub updated: i64,
     pub tags: Vec<u64>,
     pub parts: Vec<Part>,
+    /// Uploaded images (`POST /products/{id}/images`), in upload order.
+    pub images: Vec<ProductImage>,
     /// One entry per warehouse, in `World::warehouses` order.
     pub stock: Vec<StockLevel>,
+}
+
+/// One product image as uploaded: Picqer keeps the file and hands out a URL to it.
+#[derive(Clone, Debug)]
+pub struct ProductImage {
+    pub idproduct_image: u64,
+    pub idproduct: u64,
+    /// Sniffed from the file's first bytes (`image/jpeg`, `image/png`, `image/gif`, `image/webp`).
+    pub contenttype: String,
+    pub data: Vec<u8>,
+}
+
+impl ProductImage {
+    /// Where the simulator serves the file (`GET /_sim/images/{id}`).
+    pub fn url(&self, root_url: &str) -> String {
+        format!("{root_url}/_sim/images/{}", self.idproduct_image)
+    }
+
+    /// The `GET /products/{id}/images` shape.
+    pub fn json(&self, root_url: &str) -> Value {
+        json!({
+            "idproduct_image": self.idproduct_image,
+            "idproduct": self.idproduct,
+            "url": self.url(root_url),
+            "contenttype": self.contenttype,
+            "size": self.data.len(),
+        })
+    }
+}
+
+/// The image type of a file from its magic bytes; `None` when it is not an image Picqer takes.
+pub fn sniff_image(data: &[u8]) -> Option<&'static str> {
+    match data {
+        [0xFF, 0xD8, 0xFF, ..] => Some("image/jpeg"),
+        [0x89, b'P', b'N', b'G', ..] => Some("image/png"),
+        [b'G', b'I', b'F', b'8', ..] => Some("image/gif"),
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some("image/webp"),
+        _ => None,
+    }
 }
 
 impl Product {
@@ -88,6 +129,7 @@ impl Product {
             updated: created,
             tags: Vec::new(),
             parts: Vec::new(),
+            images: Vec::new(),
             stock,
         }
     }
@@ -229,7 +271,7 @@ pub fn product_json(w: &World, p: &Product) -> Value {
         "analysis_pick_amount_per_day": 0.0,
         "tags": tags_object(w, &p.tags),
         "productfields": [],
-        "images": [],
+        "images": p.images.iter().map(|i| i.url(&w.root_url)).collect::<Vec<_>>(),
         "pricelists": [],
         "stock": stock,
     })

@@ -45,6 +45,8 @@ pub async fn prestashop_stock(args: BenchPrestashopArgs) -> anyhow::Result<()> {
             price: "10".into(),
             quantity,
             combinations: vec![],
+            tax_rate: None,
+            image: None,
         });
     }
 

@@ -1,0 +1,305 @@
+//! `[prestashop.NAME]`: a PrestaShop shop feeding one of the Picqer connections
+//! (docs/prestashop.md lists every option). Checked like the rest of the file: every problem
+//! named by its key and line, secrets resolved but never echoed, and the cross-checks a shop
+//! needs before it can run (its Picqer connection exists, prefixes are unique, a shop name
+//! never shadows a Picqer connection, whose records and audit entities share the namespace).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::time::Duration;
+
+use kade_core::prestashop::{StatusRule, StockFormula, validate_prefix};
+use kade_engine::prestashop::ShopSettings;
+use toml::Spanned;
+
+use super::raw::{RawRoles, RawShop, RawStatusRule, RawStockFormula};
+use super::validate::Check;
+
+/// A webservice key is always 32 characters (PrestaShop generates them so).
+const WS_KEY_LEN: usize = 32;
+/// Shared secrets Kade checks signatures and tokens with: long enough not to be guessed.
+const MIN_SHARED_SECRET: usize = 16;
+const DEFAULT_POLL_SECONDS: i64 = 300;
+const MAX_POLL_SECONDS: i64 = 86_400;
+/// Picqer's order statuses (a status map row naming another would never match).
+const PICQER_STATUSES: &[&str] = &["concept", "expected", "processing", "paused", "completed", "cancelled"];
+
+fn valid_shop_name(name: &str) -> bool {
+    (1..=32).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+impl Check<'_, '_, '_> {
+    /// Every shop, then the checks across shops. `picqer` names the valid Picqer connections
+    /// (`None` for one whose own section failed: not reported again as missing).
+    pub(super) fn shops(
+        &mut self,
+        raw: BTreeMap<String, (Range<usize>, RawShop)>,
+        picqer: &BTreeMap<String, bool>,
+    ) -> Option<BTreeMap<String, ShopSettings>> {
+        let mut shops = BTreeMap::new();
+        let mut ok = true;
+        let mut prefixes: BTreeMap<String, String> = BTreeMap::new();
+        for (name, (name_span, shop)) in raw {
+            let prefix_span = shop.prefix.as_ref().map(Spanned::span).unwrap_or(name_span.clone());
+            match self.shop(&name, name_span, shop, picqer) {
+                Some(s) => {
+                    if let Some(first) = prefixes.insert(s.prefix.clone(), name.clone()) {
+                        let msg = format!(
+                            "prefix {:?} is already used by [prestashop.{first}]; each shop needs its own prefix, \
+                             or Picqer references of the two shops could collide",
+                            s.prefix
+                        );
+                        self.errors.push(format!("prestashop.{name}.prefix"), msg, Some(prefix_span));
+                        ok = false;
+                    }
+                    shops.insert(name, s);
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(shops)
+    }
+
+    fn shop(
+        &mut self,
+        name: &str,
+        name_span: Range<usize>,
+        raw: RawShop,
+        picqer: &BTreeMap<String, bool>,
+    ) -> Option<ShopSettings> {
+        let path = format!("prestashop.{name}");
+        let key = |k: &str| format!("{path}.{k}");
+        let mut ok = true;
+        if !valid_shop_name(name) {
+            let msg = "shop name must be 1 to 32 characters from letters, digits, '-' and '_' (it appears in URLs)";
+            self.errors.push(&path, msg, Some(name_span.clone()));
+            ok = false;
+        } else if picqer.contains_key(name) {
+            let msg = format!(
+                "a Picqer connection is already named {name:?}; give the shop another name (connections share one namespace)"
+            );
+            self.errors.push(&path, msg, Some(name_span.clone()));
+            ok = false;
+        }
+        let conn = match raw.picqer {
+            Some(p) => match picqer.get(p.get_ref().as_str()) {
+                Some(_) => Some(p.into_inner()),
+                None => {
+                    let known: Vec<&str> = picqer.keys().map(String::as_str).collect();
+                    let msg = format!(
+                        "there is no [picqer.{}] connection (configured: {})",
+                        p.get_ref(),
+                        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                    );
+                    self.errors.push(key("picqer"), msg, Some(p.span()));
+                    None
+                }
+            },
+            None if picqer.len() == 1 => picqer.keys().next().cloned(),
+            None => {
+                self.errors.push_missing(&key("picqer"), "is required: the Picqer connection this shop's orders go to");
+                None
+            }
+        };
+        let shop_url = match raw.shop_url {
+            Some(u) => self.http_url_text(&key("shop_url"), u),
+            None => {
+                self.errors
+                    .push_missing(&key("shop_url"), "is required, e.g. \"https://shop.example\" (/api is appended)");
+                None
+            }
+        };
+        let ws_key = match raw.ws_key {
+            Some(k) => {
+                let span = k.span();
+                match self.secret_text(&key("ws_key"), k, 1) {
+                    Some(s) if s.expose().chars().count() == WS_KEY_LEN => Some(s),
+                    Some(s) => {
+                        let msg = format!(
+                            "a webservice key has {WS_KEY_LEN} characters, this one has {} \
+                             (copy it from Advanced Parameters > Webservice)",
+                            s.expose().chars().count()
+                        );
+                        self.errors.push(key("ws_key"), msg, Some(span));
+                        None
+                    }
+                    None => None,
+                }
+            }
+            None => {
+                self.errors.push_missing(&key("ws_key"), "is required: env:NAME, file:PATH or the key itself");
+                None
+            }
+        };
+        let notify_secret = match raw.notify_secret {
+            Some(s) => self.secret_text(&key("notify_secret"), s, MIN_SHARED_SECRET),
+            None => {
+                self.errors.push_missing(
+                    &key("notify_secret"),
+                    "is required: the shared secret of the shop's notification module (at least 16 characters)",
+                );
+                None
+            }
+        };
+        let full_sync_token = match raw.full_sync_token {
+            Some(t) => match self.secret_text(&key("full_sync_token"), t, MIN_SHARED_SECRET) {
+                Some(t) => Some(Some(t)),
+                None => None,
+            },
+            None => Some(None),
+        };
+        let mut s = ShopSettings::new(name, "", "", "", "");
+        if let Some(p) = raw.prefix {
+            match validate_prefix(p.get_ref()) {
+                Ok(()) => s.prefix = p.into_inner(),
+                Err(e) => {
+                    self.errors.push(key("prefix"), format!("{e}; it starts the Picqer reference"), Some(p.span()));
+                    ok = false;
+                }
+            }
+        }
+        if let Some(tags) = raw.tags {
+            let mut seen = BTreeSet::new();
+            for (i, t) in tags.into_inner().into_iter().enumerate() {
+                let title = t.get_ref().trim().to_string();
+                if title.is_empty() || !seen.insert(title.clone()) {
+                    let msg = if title.is_empty() {
+                        "must not be empty".to_string()
+                    } else {
+                        format!("{title:?} is listed twice")
+                    };
+                    self.errors.push(format!("{path}.tags[{i}]"), msg, Some(t.span()));
+                    ok = false;
+                } else {
+                    s.tags.push(title);
+                }
+            }
+        }
+        let flags = [
+            (raw.use_shop_price, &mut s.use_shop_price),
+            (raw.create_missing_products, &mut s.create_missing_products),
+            (raw.allocate_concept, &mut s.allocate_concept),
+            (raw.send_status_email, &mut s.send_status_email),
+            (raw.stock_sync, &mut s.stock_sync),
+            (raw.full_stock_on_webhook, &mut s.full_stock_on_webhook),
+        ];
+        for (value, target) in flags {
+            if let Some(v) = value {
+                *target = v;
+            }
+        }
+        if let Some(roles) = raw.roles {
+            ok &= self.roles(&path, roles, &mut s);
+        }
+        if let Some(rows) = raw.status_map {
+            match self.status_map(&path, rows) {
+                Some(rules) => s.status_map = rules,
+                None => ok = false,
+            }
+        }
+        if let Some(f) = raw.stock_formula {
+            match self.stock_formula(&path, f) {
+                Some(f) => s.stock_formula = f,
+                None => ok = false,
+            }
+        }
+        if let Some(secs) = raw.poll_seconds {
+            match *secs.get_ref() {
+                n @ 0..=MAX_POLL_SECONDS => s.poll_every = Duration::from_secs(n as u64),
+                n => {
+                    let msg = format!("must be between 0 (off) and {MAX_POLL_SECONDS} seconds, got {n}");
+                    self.errors.push(key("poll_seconds"), msg, Some(secs.span()));
+                    ok = false;
+                }
+            }
+        } else {
+            s.poll_every = Duration::from_secs(DEFAULT_POLL_SECONDS as u64);
+        }
+        ok.then_some(())?;
+        s.picqer = conn?;
+        s.shop_url = shop_url?;
+        s.ws_key = ws_key?.expose().to_string();
+        s.notify_secret = notify_secret?.expose().to_string();
+        s.full_sync_token = full_sync_token?.map(|t| t.expose().to_string());
+        Some(s)
+    }
+
+    fn roles(&mut self, path: &str, raw: RawRoles, s: &mut ShopSettings) -> bool {
+        let mut ok = true;
+        for (name, list, target) in [
+            ("create", raw.create, &mut s.roles.create),
+            ("process", raw.process, &mut s.roles.process),
+            ("cancel", raw.cancel, &mut s.roles.cancel),
+        ] {
+            if let Some(list) = list {
+                let bad = list.get_ref().iter().any(|n| *n <= 0);
+                let key = format!("{path}.roles.{name}");
+                if bad {
+                    self.errors.push(key, "must list PrestaShop order state ids (positive numbers)", Some(list.span()));
+                    ok = false;
+                } else {
+                    *target = list.into_inner().into_iter().map(|n| n as u64).collect();
+                }
+            }
+        }
+        ok
+    }
+
+    fn status_map(&mut self, path: &str, rows: Spanned<Vec<RawStatusRule>>) -> Option<Vec<StatusRule>> {
+        let mut rules = Vec::new();
+        let mut ok = true;
+        for (i, row) in rows.into_inner().into_iter().enumerate() {
+            let key = |k: &str| format!("{path}.status_map[{i}].{k}");
+            let picqer = row.picqer.get_ref().trim().to_ascii_lowercase();
+            if !PICQER_STATUSES.contains(&picqer.as_str()) {
+                let msg = format!(
+                    "must be a Picqer order status ({}), got {:?}",
+                    PICQER_STATUSES.join(", "),
+                    row.picqer.get_ref()
+                );
+                self.errors.push(key("picqer"), msg, Some(row.picqer.span()));
+                ok = false;
+            }
+            let state = |v: &Spanned<i64>| u64::try_from(*v.get_ref()).ok().filter(|n| *n > 0);
+            let when = match &row.when {
+                None => Some(None),
+                Some(w) => match state(w) {
+                    Some(n) => Some(Some(n)),
+                    None => {
+                        let msg = "must be a PrestaShop order state id (leave it out for any state)";
+                        self.errors.push(key("when"), msg, Some(w.span()));
+                        None
+                    }
+                },
+            };
+            let then = state(&row.then);
+            if then.is_none() {
+                self.errors.push(key("then"), "must be a PrestaShop order state id", Some(row.then.span()));
+            }
+            match (when, then) {
+                (Some(when), Some(then)) => rules.push(StatusRule { when, picqer, then }),
+                _ => ok = false,
+            }
+        }
+        ok.then_some(rules)
+    }
+
+    fn stock_formula(&mut self, path: &str, raw: RawStockFormula) -> Option<StockFormula> {
+        let mut f = StockFormula::default();
+        if let Some(w) = raw.warehouses {
+            if w.get_ref().iter().any(|id| *id <= 0) {
+                let msg = "must list Picqer warehouse ids (positive numbers); leave it out for all warehouses";
+                self.errors.push(format!("{path}.stock_formula.warehouses"), msg, Some(w.span()));
+                return None;
+            }
+            f.warehouses = w.into_inner().into_iter().map(|id| id as u64).collect();
+        }
+        if let Some(v) = raw.include_allocated {
+            f.include_allocated = v;
+        }
+        if let Some(v) = raw.clamp_at_zero {
+            f.clamp_at_zero = v;
+        }
+        Some(f)
+    }
+}
