@@ -16,6 +16,7 @@ mod prestashop_more;
 mod prestashop_rig;
 mod purchasing;
 mod serve;
+mod serve_prestashop;
 mod stock;
 mod support;
 mod webhooks;
