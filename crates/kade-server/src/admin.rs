@@ -28,6 +28,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/dead-letters", get(dead_letters))
         .route("/catalogue/products", get(catalogue_product))
         .route("/audit", get(audit))
+        .route("/prestashop/{shop}/hooks", get(crate::prestashop::hooks_status).post(crate::prestashop::hooks_repair))
         .merge(crate::agent::routes())
 }
 

@@ -21,6 +21,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/dead-letters"),
     ("get", "/catalogue/products"),
     ("get", "/audit"),
+    ("get", "/prestashop/{shop}/hooks"),
+    ("post", "/prestashop/{shop}/hooks"),
     ("post", "/agent/ask"),
     ("post", "/mcp"),
 ];
@@ -79,6 +81,12 @@ pub fn document() -> Value {
                 &[("productcode", "query", true), ("connection", "query", false)], None)},
             "/audit": {"get": op("Audit log, newest first; filter by entity (e.g. main/product/123)",
                 &[("entity", "query", false), ("limit", "query", false)], None)},
+            "/prestashop/{shop}/hooks": {
+                "get": op("The Picqer hooks a PrestaShop shop relies on (order status, shipments, stock), read live: active, inactive or missing, and whether the connection's events include each",
+                    &[("shop", "path", true)], None),
+                "post": op("Create the shop's missing hooks and reactivate inactive ones (idempotent; the connection's hook supervisor round, with a back-fill); answers with what changed and the state after",
+                    &[("shop", "path", true)], None),
+            },
             "/agent/ask": {"post": op("Answer a customer's question about an order or stock (see docs/agent.md); order details only when the asker's identity matches the order",
                 &[], Some(json!({"type": "object", "required": ["message"], "additionalProperties": false, "properties": {
                     "message": {"type": "string", "maxLength": 4000},

@@ -109,3 +109,57 @@ pub async fn stock_sync(
         Err(e) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", e.to_string()).into_response(),
     }
 }
+
+/// The shop and its Picqer connection, or a 404 naming what is unknown.
+fn shop_and_picqer(
+    state: &AppState,
+    shop: &str,
+) -> Result<
+    (std::sync::Arc<kade_engine::prestashop::PrestaShop>, std::sync::Arc<kade_engine::picqer::PicqerConnection>),
+    ApiError,
+> {
+    let conn = state
+        .engine
+        .prestashop(shop)
+        .ok_or_else(|| ApiError::not_found(format!("no PrestaShop shop named {shop:?} on this Kade")))?;
+    let picqer = state.engine.picqer(&conn.settings().picqer).ok_or_else(|| {
+        ApiError::not_found(format!("the shop's Picqer connection {:?} is not connected", conn.settings().picqer))
+    })?;
+    Ok((conn, picqer))
+}
+
+/// Picqer could not be asked (down, key revoked, rate limited): a 502 with Picqer's answer.
+fn picqer_failed(e: kade_engine::JobError) -> ApiError {
+    ApiError::new(StatusCode::BAD_GATEWAY, "picqer_failed", format!("Picqer could not be asked about its hooks: {e}"))
+}
+
+fn hooks_body(shop: &str, picqer: &str, hooks: &[kade_engine::prestashop::HookStatus]) -> serde_json::Value {
+    let healthy = hooks.iter().all(|h| h.state == kade_engine::prestashop::HookState::Active);
+    serde_json::json!({"shop": shop, "picqer": picqer, "healthy": healthy, "hooks": hooks})
+}
+
+/// `GET /api/v1/prestashop/{shop}/hooks`: the Picqer hooks the shop relies on, read live.
+pub async fn hooks_status(
+    _: crate::auth::Admin,
+    State(state): State<AppState>,
+    Path(shop): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (conn, picqer) = shop_and_picqer(&state, &shop)?;
+    let hooks = conn.hook_status(&picqer).await.map_err(picqer_failed)?;
+    Ok(Json(hooks_body(&shop, picqer.name(), &hooks)))
+}
+
+/// `POST /api/v1/prestashop/{shop}/hooks`: creates missing hooks and reactivates inactive ones
+/// (idempotent), then answers with what it did and the state after.
+pub async fn hooks_repair(
+    _: crate::auth::Admin,
+    State(state): State<AppState>,
+    Path(shop): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let (conn, picqer) = shop_and_picqer(&state, &shop)?;
+    let (plan, hooks) = conn.repair_hooks(&state.engine, &picqer).await.map_err(picqer_failed)?;
+    let mut body = hooks_body(&shop, picqer.name(), &hooks);
+    body["created"] = serde_json::json!(plan.create);
+    body["reactivated"] = serde_json::json!(plan.reactivate);
+    Ok(Json(body))
+}

@@ -5,6 +5,7 @@
 //! link table) and its order prefix (Picqer references).
 
 mod calls;
+mod hooks;
 mod ingress;
 mod orders;
 mod products;
@@ -18,6 +19,7 @@ use kade_core::prestashop::{StateRoles, StatusRule, StockFormula, validate_prefi
 use kade_prestashop::{PrestaClient, PrestaConfig};
 use kade_store::{AuditEntry, ConnectionRecord, Job, Link, NewJob, SecretBox, Store, SyncState};
 
+pub use hooks::{HookState, HookStatus, hook_state};
 pub use ingress::{NotifyError, NotifyOutcome, SIGNATURE_HEADER, ingest_notification, verify_signature};
 pub use stock::StockReport;
 

@@ -12,6 +12,7 @@ mod orders;
 mod pagination;
 mod prestashop;
 mod prestashop_audit;
+mod prestashop_hooks;
 mod prestashop_more;
 mod prestashop_rig;
 mod purchasing;

@@ -19,7 +19,7 @@ use crate::support::{client, sim};
 
 pub const SECRET: &str = "shop-module-shared-secret";
 
-const EVENTS: [&str; 5] = [
+pub const EVENTS: [&str; 5] = [
     "orders.status_changed",
     "orders.completed",
     "picklists.shipments.created",
@@ -48,6 +48,11 @@ pub fn shop_settings(hub_shop: &str, sim: &RunningPrestaSim) -> ShopSettings {
 impl Rig {
     /// A Picqer account with `products` products and a hub on `db`, no shop yet.
     pub async fn new(db: &str, products: usize) -> Rig {
+        Rig::with_events(db, products, &EVENTS).await
+    }
+
+    /// [`Rig::new`] with the Picqer connection subscribed to `events` only.
+    pub async fn with_events(db: &str, products: usize, events: &[&str]) -> Rig {
         let picqer = sim(products).await;
         let mut client = ClientConfig::with_base_url(picqer.base_url(), ApiKey::new(picqer.api_key()));
         client.retry_base = Duration::from_millis(20);
@@ -56,7 +61,7 @@ impl Rig {
             name: "main".into(),
             client,
             webhook_url: String::new(),
-            events: EVENTS.iter().map(|e| e.to_string()).collect(),
+            events: events.iter().map(|e| e.to_string()).collect(),
         };
         let opts = HubOptions {
             database_url: db.to_string(),
