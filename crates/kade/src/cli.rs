@@ -28,6 +28,9 @@ pub enum Command {
     /// Answer customer questions (order status, stock) the way the agent API does.
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// PrestaShop shops of a running Kade (see docs/prestashop.md).
+    #[command(subcommand)]
+    Prestashop(PrestashopCommand),
     /// Run a partner simulator.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -84,6 +87,29 @@ pub struct CheckArgs {
     /// Only validate the file; skip the live calls to Picqer.
     #[arg(long)]
     pub offline: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrestashopCommand {
+    /// Show the Picqer hooks a shop relies on (active, inactive, missing); with --repair, create
+    /// missing hooks and reactivate inactive ones. Asks the running Kade's admin API. Exit code
+    /// 0: all active; 1: some are not.
+    Hooks(PrestashopHooksArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PrestashopHooksArgs {
+    /// The shop's name (`[prestashop.NAME]`).
+    pub shop: String,
+    /// The configuration file (the admin token and listen address are read from it).
+    #[arg(long, short, env = "KADE_CONFIG", default_value = "kade.toml")]
+    pub config: PathBuf,
+    /// Create missing hooks and reactivate inactive ones first.
+    #[arg(long)]
+    pub repair: bool,
+    /// The running Kade's base URL; default: its listen address from the configuration.
+    #[arg(long)]
+    pub url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,11 +4,12 @@ mod agent;
 mod bench;
 mod check;
 mod demo;
+mod prestashop;
 mod replay;
 mod serve;
 mod sim;
 
-use crate::cli::{AgentCommand, BenchCommand, Cli, Command, SimCommand};
+use crate::cli::{AgentCommand, BenchCommand, Cli, Command, PrestashopCommand, SimCommand};
 
 /// Runs the chosen command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -17,6 +18,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(args).await,
         Command::Serve(args) => serve::run(args).await,
         Command::Replay(args) => replay::run(args).await,
+        Command::Prestashop(PrestashopCommand::Hooks(args)) => prestashop::hooks(args).await,
         Command::Sim(SimCommand::Picqer(args)) => sim::picqer(args).await,
         Command::Sim(SimCommand::Prestashop(args)) => sim::prestashop(args).await,
         Command::Bench(BenchCommand::Picqer(args)) => bench::picqer(args).await,

@@ -34,7 +34,7 @@ fn write_config(tag: &str, port: u16, db: &str, picqer: &str, shop: &str) -> Pat
             "[server]\nlisten = \"127.0.0.1:{port}\"\npublic_url = \"http://127.0.0.1:{port}\"\nadmin_token = \"env:KADE_ADMIN_TOKEN\"\n\n\
              [database]\nurl = \"{db}\"\n\n[security]\nmaster_key = \"env:KADE_MASTER_KEY\"\n\n\
              [picqer.main]\nbase_url = \"{picqer}\"\napi_key = \"env:PICQER_API_KEY\"\n\
-             events = [\"orders.status_changed\", \"orders.completed\", \"products.free_stock_changed\"]\n\n\
+             events = [\"orders.status_changed\", \"orders.completed\", \"picklists.shipments.created\", \"products.free_stock_changed\"]\n\n\
              [prestashop.webshop]\npicqer = \"main\"\nshop_url = \"{shop}\"\nws_key = \"env:PS_WS_KEY\"\n\
              notify_secret = \"env:PS_NOTIFY_SECRET\"\nprefix = \"KD\"\nfull_sync_token = \"env:PS_FULL_SYNC\"\n\
              poll_seconds = 0\n\n[prestashop.webshop.roles]\ncreate = [2]\n"
@@ -165,4 +165,32 @@ async fn serve_connects_the_configured_shop_and_its_orders_reach_picqer() {
         .await
         .unwrap();
     assert_eq!(r.status(), 202);
+
+    // `kade prestashop hooks`: all active; one deactivated in Picqer → exit 1; --repair heals it.
+    let hooks_cli = |extra: &'static [&'static str]| {
+        let mut cmd = kade(&["prestashop", "hooks", "webshop"], &config, picqer.api_key(), shop.ws_key());
+        cmd.args(extra);
+        async move { tokio::task::spawn_blocking(move || cmd.output()).await.unwrap().unwrap() }
+    };
+    let out = hooks_cli(&[]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("✓ all hooks active") && stdout.contains("orders.status_changed"), "{stdout}");
+    let hook = api.hooks().await.unwrap().into_iter().find(|h| h.event == "orders.completed" && h.active).unwrap();
+    crate::support::control(
+        &picqer,
+        "POST",
+        &format!("/_sim/hooks/{}/deactivate", hook.idhook.0),
+        serde_json::json!({}),
+    )
+    .await;
+    let out = hooks_cli(&[]).await;
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("inactive") && stderr.contains("--repair"), "{stdout}{stderr}");
+    let out = hooks_cli(&["--repair"]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("reactivated: {}", hook.idhook.0)), "{stdout}");
+    assert!(api.hooks().await.unwrap().iter().any(|h| h.idhook == hook.idhook && h.active));
 }
