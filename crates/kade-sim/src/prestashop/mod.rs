@@ -9,6 +9,7 @@
 
 pub mod control;
 pub mod errors;
+mod images;
 pub mod notify;
 pub mod ops;
 pub mod query;

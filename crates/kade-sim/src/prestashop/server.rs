@@ -23,9 +23,7 @@ use crate::picqer::journal::Journal;
 use crate::picqer::listener::KillSwitch;
 pub use crate::picqer::server::lock;
 
-/// The image API is not a record table: `/api/images/products/{id_product}/{id_image}` answers
-/// with the file itself.
-const IMAGES: &str = "images";
+pub(super) use super::images::IMAGES;
 const MAX_BODY: usize = 16 * 1024 * 1024;
 /// The version a client can read from `PSWS-Version` once authenticated.
 pub const PS_VERSION: &str = "8.1.7";
@@ -134,7 +132,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Checks the switch, the key and the permissions; `Ok` carries nothing, auth passed.
-fn authorize(sim: &Sim, key: Option<&str>, resource: Option<&str>, method: &str) -> PsResult<()> {
+pub(super) fn authorize(sim: &Sim, key: Option<&str>, resource: Option<&str>, method: &str) -> PsResult<()> {
     let access = lock(&sim.access);
     if !access.enabled {
         return Err(PsError::new(
@@ -245,7 +243,7 @@ fn handle(
     }
     if resource == Some(IMAGES) {
         let rest: Vec<&str> = id.into_iter().chain(parts).collect();
-        return match image_file(sim, key.as_deref(), method, &rest) {
+        return match super::images::image_file(sim, key.as_deref(), method, &rest) {
             Ok(resp) => resp,
             Err((err, authed)) => error_response(format, &err, authed),
         };
@@ -278,38 +276,6 @@ fn handle(
         Ok((status, body)) => respond(format, status, body, true),
         Err(err) => error_response(format, &err, true),
     }
-}
-
-/// `GET /api/images/products/{id_product}/{id_image}`: the image file, after the same key checks
-/// as any resource and the key's permission on `images`.
-fn image_file(sim: &Sim, key: Option<&str>, method: &str, rest: &[&str]) -> Result<Response, (PsError, bool)> {
-    authorize(sim, key, None, method).map_err(|e| (e, false))?;
-    let allowed = lock(&sim.access).permissions.get(IMAGES).is_some_and(|m| m.contains("GET"));
-    if !allowed {
-        let msg = "Resource of type \"images\" is not allowed with this authentication key";
-        return Err((PsError::new(401, code::RESOURCE_NOT_ALLOWED, msg), false));
-    }
-    if method != "GET" && method != "HEAD" {
-        return Err((
-            PsError::new(405, code::METHOD_INVALID, format!("Method {method} is not valid for images")),
-            true,
-        ));
-    }
-    let (Some(&"products"), Some(product), Some(image)) = (rest.first(), rest.get(1), rest.get(2)) else {
-        return Err((
-            PsError::bad(code::INVALID_ID, "this image type or path is not supported by the simulator"),
-            true,
-        ));
-    };
-    let (Ok(product), Ok(image)) = (product.parse::<u64>(), image.parse::<u64>()) else {
-        return Err((PsError::bad(code::INVALID_ID, "Invalid ID"), true));
-    };
-    let file = lock(&sim.world).images.get(&image).filter(|(p, _)| *p == product).map(|(_, f)| f.clone());
-    let file = file.ok_or_else(|| (PsError::not_exists(IMAGES, image), true))?;
-    let mut resp = (StatusCode::OK, file).into_response();
-    resp.headers_mut().insert("content-type", HeaderValue::from_static("image/jpeg"));
-    resp.headers_mut().insert("psws-version", HeaderValue::from_static(PS_VERSION));
-    Ok(resp)
 }
 
 fn index(ctx: &Ctx<'_>, sim: &Sim) -> String {

@@ -142,10 +142,7 @@ impl Check<'_, '_, '_> {
             }
         };
         let full_sync_token = match raw.full_sync_token {
-            Some(t) => match self.secret_text(&key("full_sync_token"), t, MIN_SHARED_SECRET) {
-                Some(t) => Some(Some(t)),
-                None => None,
-            },
+            Some(t) => self.secret_text(&key("full_sync_token"), t, MIN_SHARED_SECRET).map(Some),
             None => Some(None),
         };
         let mut s = ShopSettings::new(name, "", "", "", "");
