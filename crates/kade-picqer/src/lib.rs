@@ -15,6 +15,7 @@
 //! - **Webhook verification** over the raw bytes in constant time ([`webhook`]).
 
 mod api;
+pub mod calls;
 mod config;
 mod connect;
 mod error;
@@ -25,6 +26,7 @@ pub mod types;
 pub mod webhook;
 
 pub use api::orders::CancelMode;
+pub use calls::recorded;
 pub use config::{ApiKey, ClientConfig};
 pub use connect::{ConnectError, ConnectionInfo};
 pub use error::{ErrorClass, PicqerError, codes};

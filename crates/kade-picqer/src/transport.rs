@@ -204,6 +204,7 @@ impl PicqerClient {
             if let Some(body) = &call.body {
                 req = req.header(CONTENT_TYPE, "application/json").body(body.clone());
             }
+            let started = std::time::Instant::now();
             let outcome = match req.send().await {
                 Ok(resp) => {
                     self.observe(resp.headers());
@@ -212,6 +213,8 @@ impl PicqerClient {
                 }
                 Err(e) => Err(e),
             };
+            let answered = outcome.as_ref().ok().map(|(status, _)| *status);
+            crate::calls::note(call.method.as_str(), &call.path, answered, started.elapsed());
             let retry_delay = match outcome {
                 Ok((status, body)) if (200..300).contains(&status) => return Ok(body),
                 Ok((429, _)) => {

@@ -19,6 +19,8 @@ pub struct Call {
     /// The HTTP status; `None` when no answer came (connection refused, dropped, timed out).
     pub status: Option<u16>,
     pub ms: u64,
+    /// When it started (Unix milliseconds), to interleave it with other partners' calls.
+    pub at_ms: i64,
 }
 
 tokio::task_local! {
@@ -39,11 +41,15 @@ pub async fn recorded<F: Future>(work: F) -> (F::Output, Vec<Call>) {
 /// Appends a call to the current task's record, if one is being kept.
 pub(crate) fn note(method: &str, path: &str, status: Option<u16>, took: Duration) {
     let _ = CALLS.try_with(|c| {
+        let now = std::time::SystemTime::now();
+        let started = now.checked_sub(took).unwrap_or(now);
+        let at_ms = started.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
         c.borrow_mut().push(Call {
             method: method.to_owned(),
             path: path.to_owned(),
             status,
             ms: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
+            at_ms,
         })
     });
 }

@@ -1,11 +1,11 @@
-//! The shop's webservice calls in the audit log (principle 9), in one shape:
-//! `"calls": [{"system":"prestashop","method","path","status","ms"}]` on the job's entry.
+//! The partner calls of a shop job in the audit log (principle 9), in one shape for both
+//! partners: `"calls": [{"system":"prestashop"|"picqer","method","path","status","ms"}]` on the
+//! job's entry, in the order they started.
 //!
 //! A successful job's calls ride on its effect entry, which the worker commits with the job
 //! anyway: no extra write, not even on the stock path. A failed attempt gets one log entry with
 //! the calls it made (that is where an operator looks for the 401 or the timeout).
 
-use kade_prestashop::Call;
 use kade_store::{AuditEntry, Job};
 
 use super::PrestaShop;
@@ -15,12 +15,47 @@ use crate::jobs::JobError;
 /// below still count them all.
 const LISTED: usize = 50;
 
+/// One partner call, whichever client made it.
+pub(super) struct Call {
+    system: &'static str,
+    method: String,
+    path: String,
+    status: Option<u16>,
+    ms: u64,
+    at_ms: i64,
+}
+
+/// Both clients' records as one list, in the order the calls started.
+pub(super) fn merged(shop: &[kade_prestashop::Call], picqer: &[kade_picqer::calls::Call]) -> Vec<Call> {
+    let mut all: Vec<Call> = shop
+        .iter()
+        .map(|c| Call {
+            system: "prestashop",
+            method: c.method.clone(),
+            path: c.path.clone(),
+            status: c.status,
+            ms: c.ms,
+            at_ms: c.at_ms,
+        })
+        .chain(picqer.iter().map(|c| Call {
+            system: "picqer",
+            method: c.method.clone(),
+            path: c.path.clone(),
+            status: c.status,
+            ms: c.ms,
+            at_ms: c.at_ms,
+        }))
+        .collect();
+    all.sort_by_key(|c| c.at_ms);
+    all
+}
+
 fn summary(calls: &[Call]) -> serde_json::Map<String, serde_json::Value> {
     let listed: Vec<serde_json::Value> = calls
         .iter()
         .take(LISTED)
         .map(|c| {
-            serde_json::json!({"system": "prestashop", "method": c.method, "path": c.path, "status": c.status, "ms": c.ms})
+            serde_json::json!({"system": c.system, "method": c.method, "path": c.path, "status": c.status, "ms": c.ms})
         })
         .collect();
     let mut m = serde_json::Map::new();

@@ -1,6 +1,7 @@
 //! PrestaShop details the merchant sees in Picqer and in Kade's audit: a created product carries
 //! the shop's cover image, shop prices carry the VAT group of the shop's rate, and every
-//! webservice call of a job is listed on that job's audit entry (also for a failed attempt).
+//! partner call of a job (PrestaShop and Picqer) is listed on that job's audit entry, also for a
+//! failed attempt.
 
 use kade_picqer::types::ProductFilter;
 use serde_json::{Value, json};
@@ -11,20 +12,17 @@ use crate::support::test_databases;
 /// A tiny but real PNG header plus payload: the Picqer simulator sniffs the type from it.
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0kade-test-image";
 
-fn calls_of(entry: &Value) -> Vec<(String, String, Option<u64>)> {
+/// `(system, method, path, status)` of each call listed on an audit entry.
+fn calls_of(entry: &Value) -> Vec<(String, String, String, Option<u64>)> {
+    let text = |v: &Value| v.as_str().unwrap().to_owned();
     entry["calls"]
         .as_array()
         .map(|calls| {
             calls
                 .iter()
                 .map(|c| {
-                    assert_eq!(c["system"], "prestashop");
                     assert!(c["ms"].is_u64(), "{c}");
-                    (
-                        c["method"].as_str().unwrap().to_owned(),
-                        c["path"].as_str().unwrap().to_owned(),
-                        c["status"].as_u64(),
-                    )
+                    (text(&c["system"]), text(&c["method"]), text(&c["path"]), c["status"].as_u64())
                 })
                 .collect()
         })
@@ -126,17 +124,26 @@ async fn every_shop_call_of_an_order_push_is_in_the_audit() {
         let entries = rig.hub.engine.store().audit_for("shop/order/1", 100).await.unwrap();
         let failed =
             entries.iter().find(|e| e.action == "shop calls of a failed attempt").expect("failed attempt logged");
-        assert_eq!(calls_of(&failed.detail), vec![("GET".to_owned(), "orders/1".to_owned(), Some(500))]);
+        let shop_call = |m: &str, p: &str, st: u64| ("prestashop".to_owned(), m.to_owned(), p.to_owned(), Some(st));
+        assert_eq!(calls_of(&failed.detail), vec![shop_call("GET", "orders/1", 500)]);
         assert!(failed.detail["error"].as_str().unwrap().contains("500"), "{}", failed.detail);
 
         let done = entries.iter().find(|e| e.action == "order: in Picqer").expect("the job's effect entry");
         let calls = calls_of(&done.detail);
-        let has = |m: &str, p: &str| {
-            calls.iter().any(|(cm, cp, st)| cm == m && cp == p && st.is_some_and(|s| (200..300).contains(&s)))
+        let has = |sys: &str, m: &str, p: &str| {
+            calls
+                .iter()
+                .any(|(cs, cm, cp, st)| cs == sys && cm == m && cp == p && st.is_some_and(|s| (200..300).contains(&s)))
         };
-        assert!(has("GET", "orders/1"), "{calls:?}");
-        assert!(has("GET", "customers/1"), "{calls:?}");
-        assert!(has("POST", "customer_messages"), "the number note: {calls:?}");
+        assert!(has("prestashop", "GET", "orders/1"), "{calls:?}");
+        assert!(has("prestashop", "GET", "customers/1"), "{calls:?}");
+        assert!(has("prestashop", "POST", "customer_messages"), "the number note: {calls:?}");
+        // The job's Picqer calls are listed in the same shape, in the order they were made.
+        assert!(has("picqer", "GET", "/orders"), "the look-up by reference: {calls:?}");
+        assert!(has("picqer", "POST", "/orders"), "the create: {calls:?}");
+        let first_picqer = calls.iter().position(|c| c.0 == "picqer").unwrap();
+        assert_eq!(calls[0], shop_call("GET", "orders/1", 200), "the shop order is read first: {calls:?}");
+        assert!(first_picqer > 0);
         assert_eq!(done.detail["calls_total"].as_u64(), Some(calls.len() as u64));
     }
 }
