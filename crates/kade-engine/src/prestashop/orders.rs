@@ -150,9 +150,10 @@ impl PrestaShop {
                 Some(idproduct) => {
                     let mut line = NewOrderLine::by_id(idproduct, row.quantity);
                     if self.settings.use_shop_price {
-                        line.price = money(&row.unit_price_tax_incl);
-                        // The shop's price was charged at the shop's rate: the line carries the
-                        // Picqer VAT group of that rate, not the product's default group.
+                        // Picqer prices exclude VAT; the line's VAT group carries the rate the
+                        // shop charged (not the product's default group), so Picqer's gross
+                        // equals the shop's.
+                        line.price = money(&row.unit_price_tax_excl);
                         line.idvatgroup = Some(VatGroupId(self.vat_group_for(super::products::row_rate(row)).await?));
                     }
                     lines.push(line);

@@ -1,5 +1,5 @@
 //! Products missing in Picqer, created from the shop's data before the order that needs them
-//! (name, price, reference as productcode, cover image, the VAT group of the shop's rate; stock
+//! (name, price excl. VAT, reference as productcode, cover image, the VAT group of the shop's rate; stock
 //! starts at 0 so free stock goes negative once the order is allocated), and the VAT group a
 //! shop price maps to.
 
@@ -57,7 +57,8 @@ impl PrestaShop {
         let product = NewProduct {
             productcode: row.reference.clone(),
             name: if row.name.is_empty() { row.reference.clone() } else { row.name.clone() },
-            price: money(&row.unit_price_tax_incl).unwrap_or_default(),
+            // Picqer's product price excludes VAT (its VAT group adds it).
+            price: money(&row.unit_price_tax_excl).unwrap_or_default(),
             idvatgroup: VatGroupId(group),
             fixedstockprice: None,
             barcode: None,

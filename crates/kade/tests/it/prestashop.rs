@@ -147,7 +147,9 @@ async fn missing_products_are_created_first_and_go_negative() {
     assert_eq!(products.len(), 1, "created once");
     let p = &products[0];
     assert_eq!(p.name, "Shop product BRAND-NEW-1");
-    assert_eq!(p.price.map(|m| m.to_f64()), Some(24.2));
+    // Picqer prices exclude VAT: 24.20 incl. 21% is 20.00 with the 21% group.
+    assert_eq!(p.price.map(|m| m.to_f64()), Some(20.0));
+    assert_eq!(p.idvatgroup.map(|v| v.0), Some(201));
     let o = rig.orders_with_reference("PS #1 / NEWPRODXX").await.remove(0);
     assert_eq!(o.status, OrderStatus::Processing);
     let free: i64 = rig.api().stock(p.idproduct).await.unwrap().iter().map(|s| s.freestock).sum();
