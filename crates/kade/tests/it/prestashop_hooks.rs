@@ -103,4 +103,12 @@ async fn an_event_the_connection_does_not_subscribe_to_is_missing() {
     assert_eq!(status, 200);
     assert_eq!(state_of(&body, "picklists.shipments.created"), "missing");
     assert_eq!(state_of(&body, "orders.completed"), "active");
+
+    // Picqer failing to list its hooks: a 502 saying so, not a panic or a 500.
+    control(&rig.picqer, "POST", "/_sim/faults", json!({"path": "/api/v1/hooks", "status": 500, "times": 0})).await;
+    let (status, body) = call(&rig, "GET", "shop", Some(TOKEN)).await;
+    assert_eq!((status, body["error"].as_str()), (502, Some("picqer_failed")), "{body}");
+    assert!(body["message"].as_str().unwrap().contains("500"), "{body}");
+    let (status, _) = call(&rig, "POST", "shop", Some(TOKEN)).await;
+    assert_eq!(status, 502);
 }
