@@ -1,0 +1,1 @@
+//! Test support: a real SMTP server (Python's aiosmtpd) for tests of this crate and of callers.
