@@ -29,6 +29,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/catalogue/products", get(catalogue_product))
         .route("/audit", get(audit))
         .merge(crate::agent::routes())
+        .merge(crate::automation::routes())
 }
 
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {

@@ -31,6 +31,30 @@ pub struct Automations {
     pub messenger: Arc<Messenger>,
     /// Country for phone numbers written without a country code (ISO-2).
     pub default_country: String,
+    /// What the status-callback endpoints verify with.
+    pub callbacks: CallbackKeys,
+}
+
+/// Secrets and URLs of the providers' delivery receipts. `Debug` never shows the secrets.
+#[derive(Clone, Default)]
+pub struct CallbackKeys {
+    /// WhatsApp: the app secret (X-Hub-Signature-256) and the verify token of the GET handshake.
+    pub whatsapp_app_secret: Option<String>,
+    pub whatsapp_verify_token: Option<String>,
+    /// Twilio: the auth token (X-Twilio-Signature) and the public StatusCallback URL Twilio
+    /// calls (the signature covers the URL exactly as Twilio called it).
+    pub twilio_auth_token: Option<String>,
+    pub twilio_status_url: Option<String>,
+}
+
+impl std::fmt::Debug for CallbackKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackKeys")
+            .field("whatsapp", &self.whatsapp_app_secret.as_ref().map(|_| "***"))
+            .field("twilio", &self.twilio_auth_token.as_ref().map(|_| "***"))
+            .field("twilio_status_url", &self.twilio_status_url)
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for Automations {
