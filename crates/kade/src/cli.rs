@@ -28,6 +28,11 @@ pub enum Command {
     /// Answer customer questions (order status, stock) the way the agent API does.
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// Automation rules: list them, or preview one against a sample or recorded event.
+    #[command(subcommand)]
+    Automations(AutomationsCommand),
+    /// The automation send log: what was sent, skipped, failed, or is ambiguous.
+    Messages(MessagesArgs),
     /// Run a partner simulator.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -84,6 +89,64 @@ pub struct CheckArgs {
     /// Only validate the file; skip the live calls to Picqer.
     #[arg(long)]
     pub offline: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AutomationsCommand {
+    /// The configured rules (validated, templates parsed), one block per rule.
+    List(AutomationsListArgs),
+    /// Render a rule against a recorded inbox event or a sample, without sending anything.
+    Preview(AutomationsPreviewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AutomationsListArgs {
+    /// The configuration file.
+    #[arg(long, short, env = "KADE_CONFIG", default_value = "kade.toml")]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["event_id", "sample"])))]
+pub struct AutomationsPreviewArgs {
+    /// The rule's name.
+    pub rule: String,
+    /// A recorded inbox event (see `GET /api/v1/events`).
+    #[arg(long)]
+    pub event_id: Option<i64>,
+    /// A JSON file: a whole Picqer webhook body (`{"event": ..., "data": {...}}`) or just the data.
+    #[arg(long)]
+    pub sample: Option<PathBuf>,
+    /// The sample's event name when the file holds only the data (default: the rule's trigger).
+    #[arg(long)]
+    pub event: Option<String>,
+    /// The configuration file.
+    #[arg(long, short, env = "KADE_CONFIG", default_value = "kade.toml")]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct MessagesArgs {
+    /// Only this rule's messages.
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// Only this state: scheduled, sending, sent, delivered, failed_permanent, skipped, in_doubt, ambiguous.
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Only this channel: email, whatsapp, sms, webhook.
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// Only messages to this recipient (e-mail address, E.164 number).
+    #[arg(long)]
+    pub recipient: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: i64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// The configuration file (its database holds the send log).
+    #[arg(long, short, env = "KADE_CONFIG", default_value = "kade.toml")]
+    pub config: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,6 +1,7 @@
 //! The commands behind the CLI.
 
 mod agent;
+pub mod automations;
 mod bench;
 mod check;
 mod demo;
@@ -8,7 +9,7 @@ mod replay;
 mod serve;
 mod sim;
 
-use crate::cli::{AgentCommand, BenchCommand, Cli, Command, SimCommand};
+use crate::cli::{AgentCommand, AutomationsCommand, BenchCommand, Cli, Command, SimCommand};
 
 /// Runs the chosen command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -23,6 +24,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Ingest(args)) => bench::ingest(args).await,
         Command::Bench(BenchCommand::Agent(args)) => bench::agent(args).await,
         Command::Agent(AgentCommand::Ask(args)) => agent::ask(args).await,
+        Command::Automations(AutomationsCommand::List(args)) => automations::list(args),
+        Command::Automations(AutomationsCommand::Preview(args)) => automations::preview(args).await,
+        Command::Messages(args) => automations::messages(args).await,
         Command::Bench(BenchCommand::PrestashopStock(args)) => bench::prestashop_stock(args).await,
     }
 }

@@ -42,10 +42,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         body_limit: BODY_LIMIT,
         agent: cfg.agent.clone(),
     };
-    let hub = Hub::start(opts).await.context("starting Kade")?;
+    let automations = super::automations::setup(&cfg)?;
+    let rules = automations.as_ref().map_or(0, |a| a.rules.len());
+    let hub = Hub::start_with_automations(opts, automations).await.context("starting Kade")?;
     println!("Kade is running on {} (database: {})", hub.url(), cfg.database.redacted_url());
     for name in cfg.picqer.keys() {
         println!("  picqer connection {name:?}: webhooks at {}", cfg.webhook_url(name));
+    }
+    if rules > 0 {
+        println!("  automations: {rules} rule(s); send log: kade messages, or GET /api/v1/messages");
     }
     println!("  admin API: {}/api/v1 (bearer token: server.admin_token)   metrics: {}/metrics", hub.url(), hub.url());
     wait_for_stop().await;

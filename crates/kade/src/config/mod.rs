@@ -9,6 +9,7 @@
 mod agent;
 mod error;
 mod events;
+mod messaging;
 mod model;
 mod raw;
 mod validate;
@@ -19,6 +20,7 @@ mod tests;
 use std::path::Path;
 
 pub use error::{ConfigError, ConfigErrors};
+pub use messaging::MessagingConfig;
 pub use model::{Config, PicqerConnectionConfig};
 
 /// Loads and validates `path`, with overrides from the process environment.

@@ -14,6 +14,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::error::Errors;
+use super::messaging::{RawAutomations, RawRule, RawSmtp, RawTwilio, RawWhatsApp};
 
 /// A string value with its position in the file.
 pub(super) type Text = Spanned<String>;
@@ -92,12 +93,18 @@ pub(super) struct RawConfig {
     pub database: RawDatabase,
     pub security: RawSecurity,
     pub agent: RawAgent,
+    pub smtp: Option<RawSmtp>,
+    pub whatsapp: Option<RawWhatsApp>,
+    pub twilio: Option<RawTwilio>,
+    pub automations: Option<RawAutomations>,
+    pub automation: Vec<RawRule>,
     /// Connections by name, with the span of the name.
     pub picqer: BTreeMap<String, (Range<usize>, RawConnection)>,
 }
 
 /// Keys whose values are secrets: a type error on them must not echo the value.
-const SECRET_KEYS: &[&str] = &["admin_token", "master_key", "api_key"];
+const SECRET_KEYS: &[&str] =
+    &["admin_token", "master_key", "api_key", "password", "access_token", "app_secret", "verify_token", "auth_token", "secret"];
 
 /// Parses the document. `None` when it is not valid TOML (the errors say where).
 pub(super) fn parse(text: &str, errors: &mut Errors<'_>) -> Option<RawConfig> {
@@ -119,9 +126,15 @@ pub(super) fn parse(text: &str, errors: &mut Errors<'_>) -> Option<RawConfig> {
             "security" => raw.security = section(&name, value, errors),
             "agent" => raw.agent = section(&name, value, errors),
             "picqer" => raw.picqer = connections(value, errors),
+            "smtp" => raw.smtp = Some(section(&name, value, errors)),
+            "whatsapp" => raw.whatsapp = Some(section(&name, value, errors)),
+            "twilio" => raw.twilio = Some(section(&name, value, errors)),
+            "automations" => raw.automations = Some(section(&name, value, errors)),
+            "automation" => raw.automation = rules(value, errors),
             _ => errors.push(
                 name,
-                "unknown section; expected [server], [database], [security], [agent] or [picqer.NAME]",
+                "unknown section; expected [server], [database], [security], [agent], [picqer.NAME], [smtp], \
+                 [whatsapp], [twilio], [automations] or [[automation]]",
                 Some(key_span),
             ),
         }
@@ -145,6 +158,28 @@ fn connections(
             let (name, name_span) = (name.get_ref().to_string(), name.span());
             let conn = section(&format!("picqer.{name}"), value, errors);
             (name, (name_span, conn))
+        })
+        .collect()
+}
+
+/// `[[automation]]`: an array of tables, each kept with its position and its keys' positions.
+fn rules(value: Spanned<DeValue<'_>>, errors: &mut Errors<'_>) -> Vec<RawRule> {
+    let span = value.span();
+    let DeValue::Array(items) = value.into_inner() else {
+        errors.push("automation", "write rules as [[automation]] tables (an array of tables)", Some(span));
+        return Vec::new();
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let span = item.span();
+            let keys = match item.get_ref() {
+                DeValue::Table(t) => t.iter().map(|(k, _)| (k.get_ref().to_string(), k.span())).collect(),
+                _ => Vec::new(),
+            };
+            let spec = section(&format!("automation[{i}]"), item, errors);
+            RawRule { span, keys, spec }
         })
         .collect()
 }

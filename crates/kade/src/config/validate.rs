@@ -8,6 +8,7 @@ use std::path::Path;
 
 use super::error::Errors;
 use super::events;
+use super::messaging::MessagingConfig;
 use super::model::{Config, DatabaseConfig, PicqerConnectionConfig, Secret, ServerConfig};
 use super::raw::{RawConfig, RawConnection, Text};
 
@@ -78,9 +79,45 @@ pub(super) fn build(raw: RawConfig, src: &Sources<'_>, errors: &mut Errors<'_>) 
             None => all_connections_valid = false,
         }
     }
+    let smtp = c.smtp(raw.smtp);
+    let whatsapp = c.whatsapp(raw.whatsapp);
+    let twilio = c.twilio(raw.twilio, public_url.as_deref());
+    let names: Vec<String> = picqer.keys().cloned().collect();
+    let automations = c.automations(raw.automations, raw.automation, &names);
     let server = ServerConfig { listen: listen?, public_url: public_url?, admin_token: admin_token? };
     all_connections_valid.then_some(())?;
-    Some(Config { server, database: database?, master_key: master_key?, picqer, agent: agent? })
+    let (default_country, allow_private_webhooks, automations) = automations?;
+    let configured = |channel: &str| match channel {
+        "email" => matches!(smtp, Ok(Some(_))),
+        "whatsapp" => matches!(whatsapp, Ok(Some(_))),
+        "sms" => matches!(twilio, Ok(Some(_))),
+        _ => true,
+    };
+    let section = |channel: &str| match channel {
+        "email" => "[smtp]",
+        "whatsapp" => "[whatsapp]",
+        _ => "[twilio]",
+    };
+    let mut channels_ok = true;
+    for (i, rule) in automations.iter().enumerate() {
+        let channel = rule.action.channel();
+        if !configured(channel) && smtp.is_ok() && whatsapp.is_ok() && twilio.is_ok() {
+            let msg = format!("rule {:?} sends by {channel}, but there is no {} section", rule.name, section(channel));
+            c.errors.push_missing(&format!("automation[{i}].channel"), msg);
+            channels_ok = false;
+        }
+    }
+    channels_ok.then_some(())?;
+    let (whatsapp, whatsapp_verify_token) = whatsapp.ok()?.unzip();
+    let messaging = MessagingConfig {
+        smtp: smtp.ok()?,
+        whatsapp,
+        whatsapp_verify_token: whatsapp_verify_token.flatten(),
+        twilio: twilio.ok()?,
+        default_country,
+        allow_private_webhooks,
+    };
+    Some(Config { server, database: database?, master_key: master_key?, picqer, agent: agent?, messaging, automations })
 }
 
 impl Check<'_, '_, '_> {
