@@ -36,7 +36,8 @@ async fn apply(state: &AppState, updates: &[StatusUpdate]) -> Result<usize, ApiE
     let mut applied = 0;
     for u in updates {
         let Some(to) = state_of(&u.state) else { continue };
-        let row = state.engine.store().apply_status(u.key.as_deref(), &u.provider_id, to, u.error_code.as_deref()).await?;
+        let row =
+            state.engine.store().apply_status(u.key.as_deref(), &u.provider_id, to, u.error_code.as_deref()).await?;
         if let Some(row) = row {
             applied += 1;
             tracing::info!(rule = %row.rule, entity = %row.entity, state = %row.state, "delivery receipt applied");

@@ -199,9 +199,8 @@ impl Store {
         body: &str,
         now_ms: i64,
     ) -> Result<bool, StoreError> {
-        let changed =
-            writer!(self, |db| {
-                sqlx::query(
+        let changed = writer!(self, |db| {
+            sqlx::query(
             "UPDATE automation_sends SET state = 'sending', recipient = $2, subject = $3, body = $4, intent_ms = $5, \
              updated_ms = $5 WHERE send_key = $1 AND state = 'scheduled'",
         )
@@ -213,7 +212,7 @@ impl Store {
         .execute(db)
         .await?
         .rows_affected()
-            });
+        });
         Ok(changed == 1)
     }
 

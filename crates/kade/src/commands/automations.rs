@@ -132,7 +132,11 @@ pub async fn preview(args: AutomationsPreviewArgs) -> anyhow::Result<()> {
 
 pub async fn messages(args: MessagesArgs) -> anyhow::Result<()> {
     if let Some(s) = &args.state {
-        anyhow::ensure!(send_state::ALL.contains(&s.as_str()), "--state must be one of {:?}, not {s:?}", send_state::ALL);
+        anyhow::ensure!(
+            send_state::ALL.contains(&s.as_str()),
+            "--state must be one of {:?}, not {s:?}",
+            send_state::ALL
+        );
     }
     let cfg = load(&args.config)?;
     let store = Store::open(&cfg.database.url)

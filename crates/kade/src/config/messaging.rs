@@ -63,8 +63,9 @@ pub(super) struct RawRule {
     pub spec: RuleSpec,
 }
 
-/// The validated messaging setup.
-#[derive(Clone, Debug, Default)]
+/// The validated messaging setup. `Debug` never shows a secret (the provider configs redact
+/// their own).
+#[derive(Clone, Default)]
 pub struct MessagingConfig {
     pub smtp: Option<SmtpConfig>,
     pub whatsapp: Option<WhatsAppConfig>,
@@ -73,6 +74,19 @@ pub struct MessagingConfig {
     /// ISO-2 country for phone numbers written without a country code.
     pub default_country: String,
     pub allow_private_webhooks: bool,
+}
+
+impl std::fmt::Debug for MessagingConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MessagingConfig")
+            .field("smtp", &self.smtp)
+            .field("whatsapp", &self.whatsapp)
+            .field("whatsapp_verify_token", &self.whatsapp_verify_token.as_ref().map(|_| "***"))
+            .field("twilio", &self.twilio)
+            .field("default_country", &self.default_country)
+            .field("allow_private_webhooks", &self.allow_private_webhooks)
+            .finish()
+    }
 }
 
 const WHATSAPP_BASE: &str = "https://graph.facebook.com/v21.0";
@@ -162,7 +176,10 @@ impl Check<'_, '_, '_> {
         }
     }
 
-    pub(super) fn whatsapp(&mut self, raw: Option<RawWhatsApp>) -> Result<Option<(WhatsAppConfig, Option<String>)>, ()> {
+    pub(super) fn whatsapp(
+        &mut self,
+        raw: Option<RawWhatsApp>,
+    ) -> Result<Option<(WhatsAppConfig, Option<String>)>, ()> {
         let Some(raw) = raw else { return Ok(None) };
         let base_url = match raw.base_url {
             Some(u) => self.http_url_text("whatsapp.base_url", u),
@@ -183,7 +200,11 @@ impl Check<'_, '_, '_> {
         }
     }
 
-    pub(super) fn twilio(&mut self, raw: Option<RawTwilio>, public_url: Option<&str>) -> Result<Option<TwilioConfig>, ()> {
+    pub(super) fn twilio(
+        &mut self,
+        raw: Option<RawTwilio>,
+        public_url: Option<&str>,
+    ) -> Result<Option<TwilioConfig>, ()> {
         let Some(raw) = raw else { return Ok(None) };
         let base_url = match raw.base_url {
             Some(u) => self.http_url_text("twilio.base_url", u),
@@ -216,7 +237,10 @@ impl Check<'_, '_, '_> {
             None => Some("NL".to_string()),
             Some(c) if kade_core::phone::calling_code(c.get_ref()).is_some() => Some(c.get_ref().trim().to_uppercase()),
             Some(c) => {
-                let msg = format!("{:?} is not a country Kade knows the calling code of (e.g. \"NL\", \"BE\", \"DE\")", c.get_ref());
+                let msg = format!(
+                    "{:?} is not a country Kade knows the calling code of (e.g. \"NL\", \"BE\", \"DE\")",
+                    c.get_ref()
+                );
                 self.errors.push("automations.default_country", msg, Some(c.span()));
                 None
             }
@@ -227,7 +251,8 @@ impl Check<'_, '_, '_> {
             let label = raw.spec.name.clone().unwrap_or_else(|| format!("#{}", i + 1));
             let path = format!("automation[{i}]");
             if let Some(secret) = raw.spec.secret.take() {
-                let span = raw.keys.iter().find(|(k, _)| k == "secret").map(|(_, s)| s.clone()).unwrap_or(raw.span.clone());
+                let span =
+                    raw.keys.iter().find(|(k, _)| k == "secret").map(|(_, s)| s.clone()).unwrap_or(raw.span.clone());
                 match self.secret_text(&format!("{path}.secret"), Spanned::new(span, secret), 1) {
                     Some(s) => raw.spec.secret = Some(s.expose().to_string()),
                     None => ok = false,
@@ -239,10 +264,18 @@ impl Check<'_, '_, '_> {
                         && !connections.contains(c)
                     {
                         let span = raw.keys.iter().find(|(k, _)| k == "connection").map(|(_, s)| s.clone());
-                        self.errors.push(format!("{path}.connection"), format!("rule {label:?}: there is no [picqer.{c}]"), span);
+                        self.errors.push(
+                            format!("{path}.connection"),
+                            format!("rule {label:?}: there is no [picqer.{c}]"),
+                            span,
+                        );
                         ok = false;
                     } else if out.iter().any(|r: &Rule| r.name == rule.name) {
-                        self.errors.push(format!("{path}.name"), format!("rule {label:?} is defined twice"), Some(raw.span.clone()));
+                        self.errors.push(
+                            format!("{path}.name"),
+                            format!("rule {label:?} is defined twice"),
+                            Some(raw.span.clone()),
+                        );
                         ok = false;
                     } else {
                         out.push(rule);
@@ -252,12 +285,14 @@ impl Check<'_, '_, '_> {
                     ok = false;
                     for (key, message) in problems {
                         let top = key.split(['.', '[']).next().unwrap_or_default();
-                        let span = raw.keys.iter().find(|(k, _)| k == top).map(|(_, s)| s.clone()).unwrap_or(raw.span.clone());
+                        let span =
+                            raw.keys.iter().find(|(k, _)| k == top).map(|(_, s)| s.clone()).unwrap_or(raw.span.clone());
                         self.errors.push(format!("{path}.{key}"), format!("rule {label:?}: {message}"), Some(span));
                     }
                 }
             }
         }
-        (ok && country.is_some()).then(|| (country.unwrap_or_default(), settings.allow_private_webhooks.unwrap_or(false), out))
+        (ok && country.is_some())
+            .then(|| (country.unwrap_or_default(), settings.allow_private_webhooks.unwrap_or(false), out))
     }
 }

@@ -15,6 +15,8 @@ mod raw;
 mod validate;
 
 #[cfg(test)]
+mod automation_tests;
+#[cfg(test)]
 mod tests;
 
 use std::path::Path;

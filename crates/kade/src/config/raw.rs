@@ -103,8 +103,17 @@ pub(super) struct RawConfig {
 }
 
 /// Keys whose values are secrets: a type error on them must not echo the value.
-const SECRET_KEYS: &[&str] =
-    &["admin_token", "master_key", "api_key", "password", "access_token", "app_secret", "verify_token", "auth_token", "secret"];
+const SECRET_KEYS: &[&str] = &[
+    "admin_token",
+    "master_key",
+    "api_key",
+    "password",
+    "access_token",
+    "app_secret",
+    "verify_token",
+    "auth_token",
+    "secret",
+];
 
 /// Parses the document. `None` when it is not valid TOML (the errors say where).
 pub(super) fn parse(text: &str, errors: &mut Errors<'_>) -> Option<RawConfig> {
