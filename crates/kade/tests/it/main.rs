@@ -2,6 +2,8 @@
 //! real `kade` binary), over loopback HTTP. One test binary, so linking happens once.
 
 mod agent;
+mod automation;
+mod automation_rig;
 mod budget;
 mod check;
 mod cli;
