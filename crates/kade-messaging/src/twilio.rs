@@ -93,17 +93,16 @@ impl TwilioClient {
         Err(classify(status, &text, retry_after, what))
     }
 
-    /// Lists messages To/From sent since the day of `since_ms` and matches the body.
+    /// Lists messages To/From, newest first, until they are older than `since_ms`, and matches
+    /// the body. No `DateSent` filter: a message still `queued` has no `date_sent` and would be
+    /// missed — exactly the in-doubt case this lookup exists for. `date_created` bounds the scan.
     pub(crate) async fn lookup(&self, to: &str, body: &str, since_ms: i64) -> Result<Lookup, SendError> {
         let what = "Twilio GET Messages.json";
+        // Clock skew between us and Twilio: look a little further back than the send started.
+        let horizon = since_ms - 10 * 60 * 1000;
         let mut url = self.messages_url();
-        let mut query: Option<Vec<(&str, String)>> = Some(vec![
-            ("To", to.trim().to_owned()),
-            ("From", self.cfg.from.clone()),
-            // Twilio reads `DateSent>=YYYY-MM-DD` as the parameter `DateSent>` (day granularity).
-            ("DateSent>", crate::timefmt::ymd(since_ms)),
-            ("PageSize", "100".to_owned()),
-        ]);
+        let mut query: Option<Vec<(&str, String)>> =
+            Some(vec![("To", to.trim().to_owned()), ("From", self.cfg.from.clone()), ("PageSize", "100".to_owned())]);
         for _ in 0..MAX_PAGES {
             let mut req = self.http.get(&url).basic_auth(&self.cfg.account_sid, Some(&self.cfg.auth_token));
             if let Some(q) = query.take() {
@@ -120,9 +119,15 @@ impl TwilioClient {
             let doc: Value = serde_json::from_str(&text)
                 .map_err(|e| SendError::transient(format!("{what}: unreadable answer: {e}")))?;
             let messages = doc.get("messages").and_then(Value::as_array).cloned().unwrap_or_default();
-            if let Some(m) = messages.iter().find(|m| m.get("body").and_then(Value::as_str) == Some(body)) {
-                if let Some(sid) = m.get("sid").and_then(Value::as_str) {
+            for m in &messages {
+                if m.get("body").and_then(Value::as_str) == Some(body)
+                    && let Some(sid) = m.get("sid").and_then(Value::as_str)
+                {
                     return Ok(Lookup::Found(Sent { provider_id: sid.to_owned() }));
+                }
+                let created = m.get("date_created").and_then(Value::as_str).and_then(crate::timefmt::parse_rfc2822_ms);
+                if created.is_some_and(|c| c < horizon) {
+                    return Ok(Lookup::NotFound);
                 }
             }
             match doc.get("next_page_uri").and_then(Value::as_str) {
@@ -131,7 +136,7 @@ impl TwilioClient {
             }
         }
         // Too many candidates to be sure it is absent.
-        Err(SendError::transient(format!("{what}: more than {MAX_PAGES} pages of messages to this number today")))
+        Err(SendError::transient(format!("{what}: more than {MAX_PAGES} pages of recent messages to this number")))
     }
 }
 
