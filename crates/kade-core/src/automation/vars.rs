@@ -76,14 +76,21 @@ pub fn parcels(shipments: &[Value]) -> Vec<Parcel> {
     out
 }
 
-fn lines(items: Option<&Value>) -> String {
+/// One line per product. A line without a name (returned products often carry only ids and
+/// codes) borrows it from the matching order line in `names_from`.
+fn lines(items: Option<&Value>, names_from: Option<&Value>) -> String {
     let Some(items) = items.and_then(Value::as_array) else { return String::new() };
+    let borrowed = |l: &Value| -> Option<&str> {
+        let id = l.get("idproduct")?;
+        let order_lines = names_from?.get("products")?.as_array()?;
+        order_lines.iter().find(|o| o.get("idproduct") == Some(id)).and_then(|o| s(Some(o), "name"))
+    };
     items
         .iter()
         .filter(|l| l.get("partof_idorder_product").is_none_or(Value::is_null))
         .map(|l| {
             let amount = n(l, "amount").unwrap_or_else(|| "1".into());
-            let name = s(Some(l), "name").or(s(Some(l), "productcode")).unwrap_or("?");
+            let name = s(Some(l), "name").or_else(|| borrowed(l)).or(s(Some(l), "productcode")).unwrap_or("?");
             match s(Some(l), "productcode").filter(|c| *c != name) {
                 Some(code) => format!("{amount} x {name} ({code})"),
                 None => format!("{amount} x {name}"),
@@ -125,8 +132,8 @@ pub fn variables(ctx: &Context<'_>) -> BTreeMap<String, String> {
     let reference = if ctx.ret.is_some() { s(ctx.ret, "reference") } else { s(ctx.order, "reference") };
     put("reference", reference.map(str::to_string));
     let products = match ctx.ret {
-        Some(r) => lines(r.get("returned_products")),
-        None => lines(ctx.order.and_then(|o| o.get("products"))),
+        Some(r) => lines(r.get("returned_products"), ctx.order),
+        None => lines(ctx.order.and_then(|o| o.get("products")), None),
     };
     put("products", Some(products));
     let parcels = parcels(ctx.shipments);
@@ -248,6 +255,11 @@ mod tests {
         assert_eq!(v["products"], "1 x Blue jacket (JACKET-BL)");
         assert_eq!(recipient("whatsapp", &ctx), Recipient::To("+32470123456".into()));
         assert_eq!(recipient("email", &ctx), Recipient::Missing("the return has no e-mail address".into()));
+        let o = json!({"products": [{"idproduct": 7, "name": "Blue jacket", "productcode": "JACKET-BL"}]});
+        let r2 =
+            json!({"returnid": "1", "returned_products": [{"idproduct": 7, "amount": 1, "productcode": "JACKET-BL"}]});
+        let with_order = Context { order: Some(&o), ret: Some(&r2), ..ctx };
+        assert_eq!(variables(&with_order)["products"], "1 x Blue jacket (JACKET-BL)");
         let bad = json!({"telephone": "12"});
         let ctx = Context { order: Some(&bad), ret: None, ..ctx };
         assert!(matches!(recipient("sms", &ctx), Recipient::Missing(m) if m.contains("cannot be used")));

@@ -221,7 +221,10 @@ async fn resolve(ctx: &Ctx<'_>, auto: &Automations, rule: &Rule) -> Result<Audit
     let to = row.recipient.clone().unwrap_or_default();
     let body = fetch::outbound(&rule.action, &to, row.subject.as_deref(), row.body.as_deref().unwrap_or_default())?;
     let msg = Outbound { key: row.send_key.clone(), body: body.clone() };
-    let since = row.intent_ms.unwrap_or(row.created_ms);
+    // The provider's clock is the wall clock: undo the engine's offset (non-zero only when a test
+    // or the demo compresses time).
+    let offset = ctx.engine.now_ms() - crate::now_ms();
+    let since = row.intent_ms.unwrap_or(row.created_ms) - offset;
     match auto.messenger.lookup(&msg, since).await {
         Ok(Lookup::Found(sent)) => {
             let to = SendOutcome {

@@ -15,6 +15,8 @@ use kade_picqer::types::{NewOrder, NewOrderLine, Order, Product, ProductFilter, 
 use kade_picqer::{ApiKey, ClientConfig, PicqerClient};
 use kade_server::{Hub, HubOptions};
 use kade_sim::picqer::RunningSim;
+use kade_sim::twilio::{RunningTwilioSim, TwilioSimConfig};
+use kade_sim::whatsapp::{RunningWhatsAppSim, WhatsAppSimConfig};
 use kade_store::{SendFilter, SendRecord};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -42,12 +44,47 @@ pub struct Providers {
     pub smtp: Option<SmtpConfig>,
     pub whatsapp: Option<WhatsAppConfig>,
     pub twilio: Option<TwilioConfig>,
+    /// Do not ask Twilio for delivery receipts (so a lookup, not a receipt, settles an in-doubt SMS).
+    pub no_twilio_receipts: bool,
 }
 
 impl Providers {
     pub fn smtp(server: &TestSmtpServer) -> Providers {
         Providers { smtp: Some(server.smtp_config("shop@example.com")), ..Providers::default() }
     }
+
+    pub fn with_whatsapp(mut self, sim: &RunningWhatsAppSim) -> Providers {
+        let c = sim.config();
+        self.whatsapp = Some(WhatsAppConfig {
+            base_url: sim.base_url(),
+            phone_number_id: c.phone_number_id.clone(),
+            access_token: c.access_token.clone(),
+            app_secret: c.app_secret.clone(),
+        });
+        self
+    }
+
+    pub fn with_twilio(mut self, sim: &RunningTwilioSim) -> Providers {
+        let c = sim.config();
+        self.twilio = Some(TwilioConfig {
+            base_url: sim.base_url(),
+            account_sid: c.account_sid.clone(),
+            auth_token: c.auth_token.clone(),
+            from: c.from_numbers[0].clone(),
+            status_callback: None,
+        });
+        self
+    }
+}
+
+pub async fn whatsapp_sim() -> RunningWhatsAppSim {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    kade_sim::whatsapp::start(WhatsAppSimConfig::default(), "127.0.0.1:0".parse().unwrap()).await.unwrap()
+}
+
+pub async fn twilio_sim() -> RunningTwilioSim {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    kade_sim::twilio::start(TwilioSimConfig::default(), "127.0.0.1:0".parse().unwrap()).await.unwrap()
 }
 
 pub struct AutoRig {
@@ -56,9 +93,17 @@ pub struct AutoRig {
     pub db: String,
     rules: Vec<Rule>,
     providers: Providers,
+    port: u16,
 }
 
-async fn start_hub(db: &str, picqer: &RunningSim, rules: &[Rule], providers: &Providers) -> Hub {
+async fn start_hub(db: &str, picqer: &RunningSim, rules: &[Rule], providers: &Providers, port: u16) -> Hub {
+    // Twilio is told where to post receipts in each message, so it needs the hub's address
+    // before the hub exists: the rig picks the port up front and keeps it across restarts.
+    let mut providers = providers.clone();
+    if let Some(t) = providers.twilio.as_mut().filter(|_| !providers.no_twilio_receipts) {
+        t.status_callback = Some(format!("http://127.0.0.1:{port}/webhooks/twilio/status"));
+    }
+    let providers = &providers;
     let mut client = ClientConfig::with_base_url(picqer.base_url(), ApiKey::new(picqer.api_key()));
     client.retry_base = Duration::from_millis(20);
     client.retry_cap = Duration::from_millis(100);
@@ -70,7 +115,7 @@ async fn start_hub(db: &str, picqer: &RunningSim, rules: &[Rule], providers: &Pr
     };
     let opts = HubOptions {
         database_url: db.to_string(),
-        listen: "127.0.0.1:0".parse().unwrap(),
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
         public_url: None,
         admin_token: ADMIN.into(),
         master_key: b"test master key material, 32+ bytes long".to_vec(),
@@ -104,8 +149,9 @@ async fn start_hub(db: &str, picqer: &RunningSim, rules: &[Rule], providers: &Pr
 impl AutoRig {
     pub async fn start(db: &str, rules: Vec<Rule>, providers: Providers) -> AutoRig {
         let picqer = sim(20).await;
-        let hub = start_hub(db, &picqer, &rules, &providers).await;
-        let rig = AutoRig { picqer, hub, db: db.to_string(), rules, providers };
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let hub = start_hub(db, &picqer, &rules, &providers, port).await;
+        let rig = AutoRig { picqer, hub, db: db.to_string(), rules, providers, port };
         // The first catalogue sync is queued at start; run it so it does not count as work later.
         rig.settle().await;
         rig
@@ -113,10 +159,10 @@ impl AutoRig {
 
     /// Stops the hub (as a restart would) and starts a new one on the same database.
     pub async fn restart(self) -> AutoRig {
-        let AutoRig { picqer, hub, db, rules, providers } = self;
+        let AutoRig { picqer, hub, db, rules, providers, port } = self;
         hub.stop().await;
-        let hub = start_hub(&db, &picqer, &rules, &providers).await;
-        AutoRig { picqer, hub, db, rules, providers }
+        let hub = start_hub(&db, &picqer, &rules, &providers, port).await;
+        AutoRig { picqer, hub, db, rules, providers, port }
     }
 
     pub fn api(&self) -> PicqerClient {

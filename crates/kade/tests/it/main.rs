@@ -3,6 +3,7 @@
 
 mod agent;
 mod automation;
+mod automation_channels;
 mod automation_rig;
 mod budget;
 mod check;
