@@ -56,7 +56,7 @@ pub fn normalize(raw: &str, default_country: &str) -> Result<String, PhoneError>
     // "+31 (0)6 …" is a common way of writing an international number with the trunk prefix
     // shown in brackets for national callers: the "(0)" is dropped.
     let cleaned = trimmed.replace("(0)", "");
-    for (i, c) in cleaned.chars().enumerate() {
+    for (i, c) in cleaned.char_indices() {
         match c {
             '0'..='9' => digits.push(c),
             '+' if i == 0 || cleaned[..i].trim().is_empty() => plus = true,

@@ -99,12 +99,9 @@ pub async fn twilio_status(State(state): State<AppState>, uri: Uri, headers: Hea
         Some(q) => format!("{base}?{q}"),
         None => base.to_string(),
     };
-    let params = match parse_form(&body) {
-        Some(p) => p,
-        None => {
-            return ApiError::new(StatusCode::BAD_REQUEST, "malformed", "the body is not form-encoded UTF-8")
-                .into_response();
-        }
+    let Some(params) = parse_form(&body) else {
+        return ApiError::new(StatusCode::BAD_REQUEST, "malformed", "the body is not form-encoded UTF-8")
+            .into_response();
     };
     let sig = headers.get("x-twilio-signature").and_then(|v| v.to_str().ok());
     match verify_twilio_callback(&token, &full_url, &params, sig) {

@@ -20,9 +20,9 @@ use std::time::{Duration, Instant};
 
 use kade_messaging::testing::{SmtpMode, TestSmtpServer};
 use kade_picqer::types::{NewOrder, NewOrderLine, ProductFilter, StockChange};
+use kade_sim::picqer::PicqerSimConfig;
 use kade_sim::picqer::faults::FaultSpec;
 use kade_sim::picqer::hooks::HookPolicy;
-use kade_sim::picqer::PicqerSimConfig;
 use serde_json::{Value, json};
 
 use support::{client, sim_with, test_databases};
@@ -246,7 +246,10 @@ body = "Hi {{{{customer_name}}}}"
     let rows = loop {
         sim.hooks().settle().await;
         if let Some(rows) = messages(&base).await {
-            let open = rows.iter().filter(|r| ["scheduled", "sending", "in_doubt"].contains(&r["state"].as_str().unwrap_or(""))).count();
+            let open = rows
+                .iter()
+                .filter(|r| ["scheduled", "sending", "in_doubt"].contains(&r["state"].as_str().unwrap_or("")))
+                .count();
             if rows.len() == 2 * ORDERS && open == 0 {
                 break rows;
             }
@@ -283,8 +286,10 @@ body = "Hi {{{{customer_name}}}}"
             other => panic!("unexpected e-mail state {other}: {r}"),
         }
     }
-    let interrupted =
-        rows.iter().filter(|r| r["reason"].as_str().is_some_and(|s| s.contains("interrupted") || s.contains("lookup"))).count();
+    let interrupted = rows
+        .iter()
+        .filter(|r| r["reason"].as_str().is_some_and(|s| s.contains("interrupted") || s.contains("lookup")))
+        .count();
     let pid = kade.0.id().to_string();
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let _ = kade.0.wait();
