@@ -4,6 +4,7 @@
 mod agent;
 mod automation;
 mod automation_channels;
+mod automation_cli;
 mod automation_rig;
 mod budget;
 mod check;
