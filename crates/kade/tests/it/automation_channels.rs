@@ -191,32 +191,65 @@ template = "no_such_template"
 language = "nl"
 
 [[automation]]
+name = "wa-pending"
+trigger = "orders.completed"
+channel = "whatsapp"
+template = "new_pending_template"
+language = "nl"
+params = ["{{order_number}}"]
+
+[[automation]]
 name = "sms-opted-out"
 trigger = "orders.completed"
 channel = "sms"
 body = "Order {{order_number}}"
+
+[[automation]]
+name = "wa-free-text"
+trigger = "orders.completed"
+channel = "whatsapp"
+text = "Order {{order_number}} shipped"
 "#;
     let rig = AutoRig::start(&db, rules(cases), Providers::default().with_whatsapp(&wa).with_twilio(&tw)).await;
+    wa.set_callback_url(Some(format!("{}/webhooks/whatsapp", rig.hub.url())));
     tw.opt_out("+31612345678");
     let order = rig.order(None, Some("0612345678"), "NL").await;
     rig.ship(&order, &["3SPERM001"]).await;
     rig.settle().await;
+    // Free text outside the 24-hour window is accepted, then fails asynchronously (131047).
+    assert!(wa.drain_callbacks(Duration::from_secs(5)).await);
     let log = rig.log().await;
     let outcome: Vec<(&str, &str, Option<&str>)> =
         log.iter().map(|r| (r.rule.as_str(), r.state.as_str(), r.error_code.as_deref())).collect();
-    for (rule, code) in [("wa-params", "132000"), ("wa-unknown-template", "132001"), ("sms-opted-out", "21610")] {
+    for (rule, code) in [
+        ("wa-paused", "132015"),
+        ("wa-params", "132000"),
+        ("wa-unknown-template", "132001"),
+        ("wa-pending", "132001"),
+        ("sms-opted-out", "21610"),
+        ("wa-free-text", "131047"),
+    ] {
         assert!(outcome.contains(&(rule, "failed_permanent", Some(code))), "{rule}: {outcome:?}");
     }
-    let paused = log.iter().find(|r| r.rule == "wa-paused").unwrap();
-    assert_eq!(paused.state, "failed_permanent", "{paused:?}");
-    for r in &log {
+    for r in log.iter().filter(|r| r.rule != "wa-free-text") {
         assert!(r.reason.as_deref().is_some_and(|m| m.len() > 10), "a clear reason: {r:?}");
     }
     let jobs = rig.hub.engine.store().jobs(None, 200).await.unwrap();
     for j in jobs.iter().filter(|j| j.kind == "automation.send") {
         assert_eq!((j.state.as_str(), j.attempts), ("done", 1), "never retried: {j:?}");
     }
-    assert!(tw.messages().is_empty() && wa.messages().is_empty());
+    assert!(tw.messages().is_empty());
+    assert_eq!(wa.messages().len(), 1, "only the free text was accepted (and then failed)");
+
+    // A number that cannot be a phone number is not sent at all: skipped, with the reason.
+    let bad = rig.order(None, Some("12"), "NL").await;
+    rig.ship(&bad, &["3SPERM002"]).await;
+    rig.settle().await;
+    let entity = format!("main/order/{}", bad.idorder.0);
+    for r in rig.log().await.iter().filter(|r| r.entity == entity) {
+        assert_eq!(r.state, "skipped", "{r:?}");
+        assert!(r.reason.as_deref().unwrap().contains("telephone number cannot be used"), "{r:?}");
+    }
 }
 
 #[tokio::test]

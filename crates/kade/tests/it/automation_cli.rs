@@ -123,7 +123,8 @@ fn kade(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
 fn the_cli_lists_previews_shows_the_log_and_names_a_bad_template() {
     let dir = std::env::temp_dir().join(format!("kade-it-auto-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let write = |body: &str| std::fs::write(dir.join("kade.toml"), format!("{BASE}body = \"\"\"\n{body}\"\"\"\n")).unwrap();
+    let write =
+        |body: &str| std::fs::write(dir.join("kade.toml"), format!("{BASE}body = \"\"\"\n{body}\"\"\"\n")).unwrap();
 
     write("Hi {{customer_name}},\nhow was {{order_numbr}}?\n");
     let (code, text) = kade(&dir, &["check", "--offline"]);
@@ -151,7 +152,12 @@ fn the_cli_lists_previews_shows_the_log_and_names_a_bad_template() {
     .unwrap();
     let (code, text) = kade(&dir, &["automations", "preview", "review-request", "--sample", sample.to_str().unwrap()]);
     assert_eq!(code, 0, "{text}");
-    for needle in ["triggers", "email to: piet@example.nl", "subject: How was order 20250077?", "Hi Piet,\nhow was 3 x Mug (MUG)?"] {
+    for needle in [
+        "triggers",
+        "email to: piet@example.nl",
+        "subject: How was order 20250077?",
+        "Hi Piet,\nhow was 3 x Mug (MUG)?",
+    ] {
         assert!(text.contains(needle), "{needle:?} missing in:\n{text}");
     }
     let (code, text) = kade(&dir, &["automations", "preview", "nope", "--sample", sample.to_str().unwrap()]);
