@@ -32,7 +32,9 @@ fn verify(secret: &str, id: &str, ts: &str, body: &[u8], header: &str) -> bool {
     signed.extend_from_slice(body);
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key);
     header.split(' ').filter_map(|s| s.strip_prefix("v1,")).any(|sig| {
-        base64::engine::general_purpose::STANDARD.decode(sig).is_ok_and(|tag| ring::hmac::verify(&key, &signed, &tag).is_ok())
+        base64::engine::general_purpose::STANDARD
+            .decode(sig)
+            .is_ok_and(|tag| ring::hmac::verify(&key, &signed, &tag).is_ok())
     })
 }
 
@@ -59,7 +61,15 @@ async fn a_delivery_carries_id_timestamp_and_a_valid_signature() {
 async fn answers_are_classified() {
     let rx = Receiver::start().await;
     let m = messenger(true);
-    for (status, want) in [(400, "permanent"), (404, "permanent"), (410, "permanent"), (408, "transient"), (429, "transient"), (500, "transient"), (503, "transient")] {
+    for (status, want) in [
+        (400, "permanent"),
+        (404, "permanent"),
+        (410, "permanent"),
+        (408, "transient"),
+        (429, "transient"),
+        (500, "transient"),
+        (503, "transient"),
+    ] {
         rx.answer(status);
         let err = m.send(&hook("k", rx.url("/in"), SECRET)).await.unwrap_err();
         let got = match &err {
@@ -78,7 +88,13 @@ async fn answers_are_classified() {
 async fn private_targets_and_bad_secrets_are_refused_before_any_request() {
     let rx = Receiver::start().await;
     let m = messenger(false);
-    for url in [rx.url("/in"), "http://localhost:9/x".into(), "http://10.0.0.8/x".into(), "http://[::1]:9/x".into(), "http://169.254.169.254/latest".into()] {
+    for url in [
+        rx.url("/in"),
+        "http://localhost:9/x".into(),
+        "http://10.0.0.8/x".into(),
+        "http://[::1]:9/x".into(),
+        "http://169.254.169.254/latest".into(),
+    ] {
         let err = m.send(&hook("k", url.clone(), SECRET)).await.unwrap_err();
         assert!(matches!(&err, SendError::Permanent { code, .. } if code == "private_target"), "{url}: {err:?}");
     }
