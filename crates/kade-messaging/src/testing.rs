@@ -52,13 +52,17 @@ pub struct TestSmtpOptions {
     pub mode: SmtpMode,
     /// Require AUTH with these credentials.
     pub auth: Option<(String, String)>,
+    /// Offer only AUTH LOGIN (not PLAIN).
+    pub login_only: bool,
     /// Offer (and require) STARTTLS with this certificate chain and key (PEM files).
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// With `tls`: TLS from the first byte (port-465 style) instead of STARTTLS.
+    pub implicit_tls: bool,
 }
 
 impl TestSmtpOptions {
     pub fn mode(mode: SmtpMode) -> Self {
-        TestSmtpOptions { mode, auth: None, tls: None }
+        TestSmtpOptions { mode, auth: None, login_only: false, tls: None, implicit_tls: false }
     }
 }
 
@@ -118,8 +122,14 @@ impl TestSmtpServer {
         if let Some((u, p)) = &opts.auth {
             cmd.arg("--auth").arg(format!("{u}:{p}"));
         }
+        if opts.login_only {
+            cmd.arg("--login-only");
+        }
         if let Some((cert, key)) = &opts.tls {
             cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
+            if opts.implicit_tls {
+                cmd.arg("--implicit-tls");
+            }
         }
         let mut child = cmd
             .stdin(Stdio::piped())
