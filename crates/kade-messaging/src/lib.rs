@@ -33,7 +33,9 @@ use std::time::Duration;
 /// answer, and a timeout after the request was written turns into an in-doubt send.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// One object holding whichever providers are configured.
+/// One object holding whichever providers are configured. Cheap to clone (clients share their
+/// connection pools), `Send + Sync`.
+#[derive(Clone)]
 pub struct Messenger {
     smtp: Option<smtp::SmtpClient>,
     whatsapp: Option<whatsapp::WhatsAppClient>,
@@ -166,6 +168,12 @@ impl Messenger {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messenger_is_shareable() {
+        fn check<T: Send + Sync + Clone + 'static>() {}
+        check::<Messenger>();
+    }
 
     #[test]
     fn channels_and_unconfigured_send() {

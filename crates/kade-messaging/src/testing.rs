@@ -227,8 +227,14 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir)
 }
 
-/// An interpreter that can `import aiosmtpd`, creating the venv once if needed.
+/// An interpreter that can `import aiosmtpd`, creating the venv once if needed (the answer is
+/// remembered for the life of the test process).
 pub fn python_with_aiosmtpd() -> Result<PathBuf, String> {
+    static FOUND: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    FOUND.get_or_init(find_python).clone()
+}
+
+fn find_python() -> Result<PathBuf, String> {
     if let Ok(p) = std::env::var("KADE_TEST_PYTHON") {
         return Ok(PathBuf::from(p));
     }

@@ -23,6 +23,7 @@ use crate::config::{ConfigError, SmtpConfig, SmtpTls, invalid};
 use crate::outbound::{SendError, Sent};
 use session::{IoFailure, Reply, Session};
 
+#[derive(Clone)]
 pub(crate) struct SmtpClient {
     cfg: SmtpConfig,
     tls: Option<Arc<rustls::ClientConfig>>,
