@@ -52,13 +52,17 @@ pub struct TestSmtpOptions {
     pub mode: SmtpMode,
     /// Require AUTH with these credentials.
     pub auth: Option<(String, String)>,
+    /// Offer only AUTH LOGIN (not PLAIN).
+    pub login_only: bool,
     /// Offer (and require) STARTTLS with this certificate chain and key (PEM files).
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// With `tls`: TLS from the first byte (port-465 style) instead of STARTTLS.
+    pub implicit_tls: bool,
 }
 
 impl TestSmtpOptions {
     pub fn mode(mode: SmtpMode) -> Self {
-        TestSmtpOptions { mode, auth: None, tls: None }
+        TestSmtpOptions { mode, auth: None, login_only: false, tls: None, implicit_tls: false }
     }
 }
 
@@ -118,8 +122,14 @@ impl TestSmtpServer {
         if let Some((u, p)) = &opts.auth {
             cmd.arg("--auth").arg(format!("{u}:{p}"));
         }
+        if opts.login_only {
+            cmd.arg("--login-only");
+        }
         if let Some((cert, key)) = &opts.tls {
             cmd.arg("--tls-cert").arg(cert).arg("--tls-key").arg(key);
+            if opts.implicit_tls {
+                cmd.arg("--implicit-tls");
+            }
         }
         let mut child = cmd
             .stdin(Stdio::piped())
@@ -217,8 +227,14 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir)
 }
 
-/// An interpreter that can `import aiosmtpd`, creating the venv once if needed.
+/// An interpreter that can `import aiosmtpd`, creating the venv once if needed (the answer is
+/// remembered for the life of the test process).
 pub fn python_with_aiosmtpd() -> Result<PathBuf, String> {
+    static FOUND: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    FOUND.get_or_init(find_python).clone()
+}
+
+fn find_python() -> Result<PathBuf, String> {
     if let Ok(p) = std::env::var("KADE_TEST_PYTHON") {
         return Ok(PathBuf::from(p));
     }

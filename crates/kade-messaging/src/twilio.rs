@@ -8,6 +8,7 @@ use crate::config::{ConfigError, TwilioConfig, check_http_url, invalid};
 use crate::http;
 use crate::outbound::{Lookup, SendError, Sent};
 
+#[derive(Clone)]
 pub(crate) struct TwilioClient {
     cfg: TwilioConfig,
     http: reqwest::Client,

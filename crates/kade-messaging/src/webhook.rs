@@ -65,6 +65,7 @@ pub fn is_private(ip: IpAddr) -> bool {
     }
 }
 
+#[derive(Clone)]
 pub(crate) struct WebhookSender {
     options: WebhookOptions,
     http: reqwest::Client,
@@ -72,8 +73,18 @@ pub(crate) struct WebhookSender {
 
 impl WebhookSender {
     pub(crate) fn new(options: WebhookOptions) -> Result<Self, String> {
-        let http = http::client(options.timeout)?;
+        let http = Self::client(&options, None)?;
         Ok(WebhookSender { options, http })
+    }
+
+    /// Redirects are not followed: a 3xx could point at an address the check above refused.
+    fn client(options: &WebhookOptions, pin: Option<(&str, SocketAddr)>) -> Result<reqwest::Client, String> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut b = reqwest::Client::builder().timeout(options.timeout).redirect(reqwest::redirect::Policy::none());
+        if let Some((host, addr)) = pin {
+            b = b.resolve(host, addr);
+        }
+        b.build().map_err(|e| format!("cannot build the HTTP client: {e}"))
     }
 
     /// Resolves the target and refuses private addresses (unless allowed). The request is then
@@ -130,14 +141,7 @@ impl WebhookSender {
         let pinned = self.resolve(&url).await?;
         let client = match pinned {
             None => self.http.clone(),
-            Some((host, addr)) => {
-                let _ = rustls::crypto::ring::default_provider().install_default();
-                reqwest::Client::builder()
-                    .timeout(self.options.timeout)
-                    .resolve(&host, addr)
-                    .build()
-                    .map_err(|e| SendError::transient(format!("cannot build the HTTP client: {e}")))?
-            }
+            Some((host, addr)) => Self::client(&self.options, Some((&host, addr))).map_err(SendError::transient)?,
         };
         let body = serde_json::to_vec(payload).unwrap_or_default();
         let ts = crate::timefmt::now_s();

@@ -6,6 +6,7 @@ use crate::config::{ConfigError, WhatsAppConfig, check_http_url, invalid};
 use crate::http;
 use crate::outbound::{SendError, Sent, WhatsAppContent};
 
+#[derive(Clone)]
 pub(crate) struct WhatsAppClient {
     cfg: WhatsAppConfig,
     http: reqwest::Client,

@@ -155,6 +155,39 @@ pub enum SimCommand {
     Picqer(SimPicqerArgs),
     /// The PrestaShop webservice simulator (see docs/simulators.md).
     Prestashop(SimPrestashopArgs),
+    /// The WhatsApp Business Cloud API simulator (see docs/simulators.md).
+    Whatsapp(SimWhatsappArgs),
+    /// The Twilio Programmable Messaging simulator (see docs/simulators.md).
+    Twilio(SimTwilioArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimWhatsappArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8670")]
+    pub listen: SocketAddr,
+    /// The bearer token clients must send.
+    #[arg(long, env = "KADE_SIM_WHATSAPP_TOKEN", default_value = kade_sim::whatsapp::DEFAULT_ACCESS_TOKEN)]
+    pub access_token: String,
+    /// The app secret status webhooks are signed with (X-Hub-Signature-256).
+    #[arg(long, env = "KADE_SIM_WHATSAPP_APP_SECRET", default_value = kade_sim::whatsapp::DEFAULT_APP_SECRET)]
+    pub app_secret: String,
+    /// Where status webhooks are POSTed (optional; settable later through /_sim/callbacks).
+    #[arg(long)]
+    pub callback_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimTwilioArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8680")]
+    pub listen: SocketAddr,
+    /// The account SID (Basic-auth username and part of every path).
+    #[arg(long, env = "KADE_SIM_TWILIO_ACCOUNT_SID", default_value = kade_sim::twilio::DEFAULT_ACCOUNT_SID)]
+    pub account_sid: String,
+    /// The auth token (Basic-auth password; key of X-Twilio-Signature).
+    #[arg(long, env = "KADE_SIM_TWILIO_AUTH_TOKEN", default_value = kade_sim::twilio::DEFAULT_AUTH_TOKEN)]
+    pub auth_token: String,
 }
 
 #[derive(Debug, Args)]

@@ -23,6 +23,7 @@ use crate::config::{ConfigError, SmtpConfig, SmtpTls, invalid};
 use crate::outbound::{SendError, Sent};
 use session::{IoFailure, Reply, Session};
 
+#[derive(Clone)]
 pub(crate) struct SmtpClient {
     cfg: SmtpConfig,
     tls: Option<Arc<rustls::ClientConfig>>,
@@ -59,10 +60,6 @@ fn tls_config(
 }
 
 impl SmtpClient {
-    pub(crate) fn new(cfg: SmtpConfig) -> Result<Self, ConfigError> {
-        Self::with_roots(cfg, Vec::new())
-    }
-
     /// `extra_roots` (DER) are trusted besides the OS roots: a private relay's CA, or a test CA.
     pub(crate) fn with_roots(
         cfg: SmtpConfig,
@@ -234,4 +231,26 @@ impl SmtpClient {
 
 fn has_ext(ehlo: &[String], ext: &str) -> bool {
     ehlo.iter().any(|l| l.split_whitespace().next().is_some_and(|w| w.eq_ignore_ascii_case(ext)))
+}
+
+/// The certificates of a PEM bundle (`-----BEGIN CERTIFICATE-----` blocks), as DER.
+pub(crate) fn parse_pem_certs(pem: &str) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
+    const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+    const END: &str = "-----END CERTIFICATE-----";
+    let mut out = Vec::new();
+    let mut rest = pem;
+    while let Some(start) = rest.find(BEGIN) {
+        let after = &rest[start + BEGIN.len()..];
+        let end = after.find(END).ok_or("a certificate block has no END line")?;
+        let b64: String = after[..end].chars().filter(|c| !c.is_whitespace()).collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|e| format!("a certificate block is not valid base64: {e}"))?;
+        out.push(rustls::pki_types::CertificateDer::from(der));
+        rest = &after[end + END.len()..];
+    }
+    if out.is_empty() {
+        return Err("no PEM certificate found (expected -----BEGIN CERTIFICATE-----)".into());
+    }
+    Ok(out)
 }

@@ -20,6 +20,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Replay(args) => replay::run(args).await,
         Command::Sim(SimCommand::Picqer(args)) => sim::picqer(args).await,
         Command::Sim(SimCommand::Prestashop(args)) => sim::prestashop(args).await,
+        Command::Sim(SimCommand::Whatsapp(args)) => sim::whatsapp(args).await,
+        Command::Sim(SimCommand::Twilio(args)) => sim::twilio(args).await,
         Command::Bench(BenchCommand::Picqer(args)) => bench::picqer(args).await,
         Command::Bench(BenchCommand::Ingest(args)) => bench::ingest(args).await,
         Command::Bench(BenchCommand::Agent(args)) => bench::agent(args).await,
