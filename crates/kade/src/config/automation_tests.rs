@@ -133,6 +133,11 @@ cap = {{ max = 0, per = \"1d\" }}
     ] {
         assert!(e.contains(needle), "missing {needle:?} in:\n{e}");
     }
+    // A trigger that is not a Picqer event (Kade could not install its hook).
+    let e = errors(&format!(
+        "{BASE}{PROVIDERS}\n[[automation]]\nname = \"t\"\ntrigger = \"orders.complete\"\nchannel = \"sms\"\nbody = \"x\"\n"
+    ));
+    assert!(e.contains("automation[0].trigger: rule \"t\": \"orders.complete\" is not a Picqer event; did you mean \"orders.completed\"?"), "{e}");
     // A rule for a channel without its provider section.
     let e = errors(&format!(
         "{BASE}\n[[automation]]\nname = \"r\"\ntrigger = \"returns.products_received\"\nchannel = \"sms\"\nbody = \"x\"\n"

@@ -260,7 +260,17 @@ impl Check<'_, '_, '_> {
             }
             match raw.spec.build() {
                 Ok(rule) => {
-                    if let Some(c) = &rule.connection
+                    // Kade installs a hook for the trigger's event: a typo would fail at startup.
+                    let unknown = rule.trigger.events().into_iter().find(|e| !super::events::is_known(e));
+                    if let Some(e) = unknown {
+                        let hint =
+                            super::events::suggest(&e).map(|s| format!("; did you mean {s:?}?")).unwrap_or_default();
+                        let span = raw.keys.iter().find(|(k, _)| k == "trigger").map(|(_, s)| s.clone());
+                        let msg =
+                            format!("rule {label:?}: {e:?} is not a Picqer event{hint} (or use \"order.shipped\")");
+                        self.errors.push(format!("{path}.trigger"), msg, span);
+                        ok = false;
+                    } else if let Some(c) = &rule.connection
                         && !connections.contains(c)
                     {
                         let span = raw.keys.iter().find(|(k, _)| k == "connection").map(|(_, s)| s.clone());

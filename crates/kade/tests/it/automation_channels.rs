@@ -10,7 +10,7 @@ use kade_picqer::types::{NewReturn, ReturnLine};
 use kade_sim::picqer::faults::FaultSpec;
 use serde_json::json;
 
-use crate::automation_rig::{AutoRig, DAY, Providers, rules, twilio_sim, whatsapp_sim};
+use crate::automation_rig::{AutoRig, DAY, Providers, VERIFY_TOKEN, rules, twilio_sim, whatsapp_sim};
 use crate::support::{control, test_databases};
 
 fn example_rules() -> String {
@@ -155,6 +155,18 @@ body = "Order {{order_number}} is on its way"
         ["sent", "delivered"].contains(&row.state.as_str()) && row.error_code.is_none(),
         "forged receipt applied: {row:?}"
     );
+
+    // Meta's GET handshake: the challenge comes back only for the right verify token.
+    let verify = |token: &str| {
+        format!(
+            "{}/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=1158201444",
+            rig.hub.url()
+        )
+    };
+    let ok = http.get(verify(VERIFY_TOKEN)).send().await.unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    assert_eq!(ok.text().await.unwrap(), "1158201444");
+    assert_eq!(http.get(verify("guess")).send().await.unwrap().status().as_u16(), 403);
 
     // The genuine receipts (signed by the simulator over the exact URL) are applied.
     assert!(tw.drain_callbacks(Duration::from_secs(5)).await);

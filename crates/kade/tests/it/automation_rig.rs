@@ -24,6 +24,8 @@ use serde_json::{Value, json};
 use crate::support::{client, control, sim};
 
 pub const ADMIN: &str = "test-admin-token-0123456789";
+/// The WhatsApp webhook verify token of rigs with WhatsApp.
+pub const VERIFY_TOKEN: &str = "rig-verify-token";
 
 /// Rules from `[[automation]]` TOML, validated like the config loader does.
 pub fn rules(toml_text: &str) -> Vec<Rule> {
@@ -137,7 +139,7 @@ async fn start_hub(db: &str, picqer: &RunningSim, rules: &[Rule], providers: &Pr
         .unwrap();
     let callbacks = CallbackKeys {
         whatsapp_app_secret: providers.whatsapp.as_ref().map(|w| w.app_secret.clone()),
-        whatsapp_verify_token: None,
+        whatsapp_verify_token: providers.whatsapp.as_ref().map(|_| VERIFY_TOKEN.to_string()),
         twilio_auth_token: providers.twilio.as_ref().map(|t| t.auth_token.clone()),
         twilio_status_url: providers.twilio.as_ref().and_then(|t| t.status_callback.clone()),
     };
