@@ -2,8 +2,9 @@
 //! random moments, over and over, while orders complete and their SMS and e-mail go out; the
 //! provider calls are slowed down so that kills land between recording a send's intent and
 //! recording the provider's answer. Afterwards: every order got exactly one SMS (an interrupted
-//! SMS is settled by a Twilio lookup, never sent twice), no order got two e-mails, and every
-//! e-mail whose outcome SMTP cannot tell is marked `ambiguous` (documented: not resent).
+//! SMS is settled by a Twilio lookup, never sent twice), no order got two e-mails or two WhatsApp
+//! messages, and every e-mail or WhatsApp message whose outcome the provider cannot tell is marked
+//! `ambiguous` (documented: not resent; a WhatsApp receipt with its key settles it later).
 //!
 //! A separate test binary, so it can be run alone: `cargo test -p kade --test crash_automation`.
 
@@ -121,6 +122,16 @@ async fn run(db: &str) {
     })
     .unwrap();
     let mail = TestSmtpServer::start(SmtpMode::Accept).expect("aiosmtpd starts");
+    let wa = kade_sim::whatsapp::start(Default::default(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    wa.add_fault(FaultSpec {
+        method: Some("POST".into()),
+        path: "/".into(),
+        latency_ms: Some(150),
+        status: None,
+        drop_after_commit: false,
+        times: Some(0),
+    })
+    .unwrap();
 
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -128,6 +139,8 @@ async fn run(db: &str) {
     std::fs::create_dir_all(&dir).unwrap();
     eprintln!("automation crash test on {backend}: config and kade.log in {}", dir.display());
     let twc = tw.config();
+    let wac = wa.config();
+    wa.set_callback_url(Some(format!("{base}/webhooks/whatsapp")));
     let config = dir.join("kade.toml");
     std::fs::write(
         &config,
@@ -161,11 +174,25 @@ account_sid = "{sid}"
 auth_token = "{token}"
 from = "{from}"
 
+[whatsapp]
+base_url = "{wa_base}"
+phone_number_id = "{wa_pnid}"
+access_token = "{wa_token}"
+app_secret = "{wa_secret}"
+
 [[automation]]
 name = "sms"
 trigger = "orders.completed"
 channel = "sms"
 body = "Order {{{{order_number}}}} is complete"
+
+[[automation]]
+name = "wa"
+trigger = "orders.completed"
+channel = "whatsapp"
+template = "review_request"
+language = "nl"
+params = ["{{{{customer_name}}}}", "{{{{order_number}}}}"]
 
 [[automation]]
 name = "mail"
@@ -180,6 +207,10 @@ body = "Hi {{{{customer_name}}}}"
             sid = twc.account_sid,
             token = twc.auth_token,
             from = twc.from_numbers[0],
+            wa_base = wa.base_url(),
+            wa_pnid = wac.phone_number_id,
+            wa_token = wac.access_token,
+            wa_secret = wac.app_secret,
         ),
     )
     .unwrap();
@@ -250,7 +281,7 @@ body = "Hi {{{{customer_name}}}}"
                 .iter()
                 .filter(|r| ["scheduled", "sending", "in_doubt"].contains(&r["state"].as_str().unwrap_or("")))
                 .count();
-            if rows.len() == 2 * ORDERS && open == 0 {
+            if rows.len() == 3 * ORDERS && open == 0 {
                 break rows;
             }
         }
@@ -286,6 +317,22 @@ body = "Hi {{{{customer_name}}}}"
             other => panic!("unexpected e-mail state {other}: {r}"),
         }
     }
+    // WhatsApp: never twice; without a lookup, an interrupted send is ambiguous until a receipt
+    // carrying its key settles it.
+    let mut was: BTreeMap<String, usize> = BTreeMap::new();
+    for m in wa.messages() {
+        *was.entry(m.params.get(1).cloned().unwrap_or_default()).or_default() += 1;
+    }
+    let doubled: Vec<_> = was.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(doubled.is_empty(), "WhatsApp sent twice: {doubled:?}");
+    let mut wa_ambiguous = 0;
+    for r in by_rule("wa") {
+        match r["state"].as_str().unwrap() {
+            "sent" | "delivered" => {}
+            "ambiguous" => wa_ambiguous += 1,
+            other => panic!("unexpected WhatsApp state {other}: {r}"),
+        }
+    }
     let interrupted = rows
         .iter()
         .filter(|r| r["reason"].as_str().is_some_and(|s| s.contains("interrupted") || s.contains("lookup")))
@@ -295,9 +342,11 @@ body = "Hi {{{{customer_name}}}}"
     let _ = kade.0.wait();
     println!(
         "automation crash test on {backend}: {kills} SIGKILLs, {ORDERS} orders, {} SMS and {} e-mails sent, \
-         {interrupted} sends found interrupted and resolved, {ambiguous} e-mails ambiguous (not resent) (seed {seed})",
+         {} WhatsApp messages, {interrupted} sends found interrupted and resolved, {ambiguous} e-mails and \
+         {wa_ambiguous} WhatsApp messages ambiguous (not resent) (seed {seed})",
         tw.messages().len(),
-        mail.messages().len()
+        mail.messages().len(),
+        wa.messages().len()
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
