@@ -284,3 +284,32 @@ async fn rules_are_listed_and_previewed_through_the_admin_api() {
     assert_eq!(status, 400, "{e}");
     assert!(mail.messages().is_empty(), "a preview never sends");
 }
+
+#[tokio::test]
+async fn quiet_hours_defer_a_send_to_the_end_of_the_window() {
+    let db = test_databases("auto_quiet").await.remove(0);
+    let mail = smtp(SmtpMode::Accept);
+    let quiet = NOW.to_string() + "quiet_hours = { from = \"21:00\", to = \"08:00\", utc_offset = \"Z\" }\n";
+    let rig = AutoRig::start(&db, rules(&quiet), Providers::smtp(&mail)).await;
+    // Move the engine's clock to the next 22:00 UTC.
+    const H: i64 = 3_600_000;
+    let now = rig.hub.engine.now_ms();
+    let day_start = now - now.rem_euclid(24 * H);
+    let ten_pm = if now.rem_euclid(24 * H) < 22 * H { day_start + 22 * H } else { day_start + 46 * H };
+    rig.hub.engine.advance_clock(std::time::Duration::from_millis((ten_pm - now) as u64));
+
+    let order = rig.order(Some("jan@example.nl"), None, "NL").await;
+    rig.ship(&order, &["3SQUIET01"]).await;
+    rig.settle().await;
+    let row = rig.log().await.remove(0);
+    let eight_am = ten_pm + 10 * H;
+    assert_eq!(row.state, "scheduled");
+    assert!((eight_am..eight_am + 60_000).contains(&row.due_ms), "deferred to 08:00 UTC: {row:?}");
+    rig.advance(std::time::Duration::from_millis((eight_am - rig.hub.engine.now_ms() - 60_000) as u64)).await;
+    assert!(mail.messages().is_empty(), "sent during quiet hours");
+    rig.advance(std::time::Duration::from_secs(120)).await;
+    assert_eq!(mail.wait_for_messages(1, std::time::Duration::from_secs(5)).await.len(), 1);
+    let row = rig.log().await.remove(0);
+    assert_eq!(row.state, "sent");
+    assert!(row.intent_ms.unwrap() >= eight_am, "{row:?}");
+}
