@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/automations", get(list))
         .route("/automations/{rule}/preview", post(preview))
         .route("/messages", get(messages))
+        .route("/messages/{key}/resolve", post(resolve))
         .route("/optouts", get(optouts).post(add_optout))
         .route("/optouts/{channel}/{recipient}", delete(remove_optout))
 }
@@ -107,6 +108,36 @@ async fn messages(_: Admin, State(state): State<AppState>, Query(f): Query<SendF
     }
     let rows = state.engine.store().sends(&f).await?;
     Ok(Json(json!({"messages": rows})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResolveRequest {
+    /// `mark_sent` or `resend`.
+    action: String,
+}
+
+/// An operator's decision on an ambiguous send.
+async fn resolve(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Json(req): Json<ResolveRequest>,
+) -> ApiResult {
+    use kade_engine::automation::{Resolution, ResolveError, resolve_ambiguous};
+    let how = match req.action.as_str() {
+        "mark_sent" => Resolution::MarkSent,
+        "resend" => Resolution::Resend,
+        other => return Err(bad_request(format!("action must be \"mark_sent\" or \"resend\", not {other:?}"))),
+    };
+    match resolve_ambiguous(&state.engine, &key, how).await {
+        Ok(row) => Ok(Json(json!({"message": row}))),
+        Err(e @ ResolveError::NotFound(_)) => Err(ApiError::not_found(e.to_string())),
+        Err(e @ (ResolveError::NotAmbiguous { .. } | ResolveError::NotResendable(_))) => {
+            Err(ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string()))
+        }
+        Err(ResolveError::Job(e)) => Err(ApiError::internal(e)),
+    }
 }
 
 const CHANNELS: [&str; 3] = ["email", "whatsapp", "sms"];

@@ -26,6 +26,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/automations"),
     ("post", "/automations/{rule}/preview"),
     ("get", "/messages"),
+    ("post", "/messages/{key}/resolve"),
     ("get", "/optouts"),
     ("post", "/optouts"),
     ("delete", "/optouts/{channel}/{recipient}"),
@@ -102,6 +103,9 @@ pub fn document() -> Value {
                     "data": {"type": "object", "description": "The sample event's data (the order, return or shipment as Picqer sends it)"}}})))},
             "/messages": {"get": op("The automation send log, newest first",
                 &[("rule", "query", false), ("state", "query", false), ("channel", "query", false), ("recipient", "query", false), ("limit", "query", false)], None)},
+            "/messages/{key}/resolve": {"post": op("Resolve an ambiguous send by hand: mark it sent, or send it (after the usual checks)",
+                &[("key", "path", true)], Some(json!({"type": "object", "required": ["action"], "properties": {
+                    "action": {"enum": ["mark_sent", "resend"]}}})))},
             "/optouts": {
                 "get": op("Opt-outs, optionally of one channel", &[("channel", "query", false)], None),
                 "post": op("Add an opt-out (phone numbers are normalised to E.164)", &[],

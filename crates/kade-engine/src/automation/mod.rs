@@ -194,3 +194,74 @@ pub(crate) async fn enqueue_send(
 pub(crate) async fn run(engine: &Engine, conn: &PicqerConnection, job: &Job) -> Result<AuditEntry, JobError> {
     send::run(engine, conn, job).await
 }
+
+/// What an operator decided about an `ambiguous` send (after checking the relay's log or with
+/// the customer).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resolution {
+    /// It did go out: record it as sent.
+    MarkSent,
+    /// It did not: send it (once more checks pass, as for any send).
+    Resend,
+}
+
+/// Why an operator's resolution was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error("there is no send with key {0:?}")]
+    NotFound(String),
+    #[error("send {key:?} is {state}, not ambiguous: only ambiguous sends are resolved by hand")]
+    NotAmbiguous { key: String, state: String },
+    #[error("send {0:?} belongs to an entity Kade cannot read back (only order and return rules can be resent)")]
+    NotResendable(String),
+    #[error(transparent)]
+    Job(#[from] JobError),
+}
+
+/// Applies an operator's decision to an ambiguous send; returns the updated row.
+pub async fn resolve_ambiguous(
+    engine: &Engine,
+    key: &str,
+    how: Resolution,
+) -> Result<kade_store::SendRecord, ResolveError> {
+    use kade_store::{SendOutcome, send_state};
+    let store = engine.store();
+    let row =
+        store.send_by_key(key).await.map_err(JobError::from)?.ok_or_else(|| ResolveError::NotFound(key.into()))?;
+    if row.state != send_state::AMBIGUOUS {
+        return Err(ResolveError::NotAmbiguous { key: key.into(), state: row.state });
+    }
+    match how {
+        Resolution::MarkSent => {
+            let to = SendOutcome {
+                state: send_state::SENT,
+                reason: Some("marked sent by the operator"),
+                ..Default::default()
+            };
+            store.finish_send(key, send_state::AMBIGUOUS, &to).await.map_err(JobError::from)?;
+        }
+        Resolution::Resend => {
+            // The entity key is `{connection}/{kind}/{id}`.
+            let parts: Vec<&str> = row.entity.split('/').collect();
+            let (kind, id) = match parts.as_slice() {
+                [_, kind @ ("order" | "return"), id] => (*kind, id.parse::<u64>().ok()),
+                _ => return Err(ResolveError::NotResendable(key.into())),
+            };
+            let id = id.ok_or_else(|| ResolveError::NotResendable(key.into()))?;
+            let to = SendOutcome {
+                state: send_state::SCHEDULED,
+                reason: Some("resend requested by the operator"),
+                ..Default::default()
+            };
+            store.finish_send(key, send_state::AMBIGUOUS, &to).await.map_err(JobError::from)?;
+            let now = engine.now_ms();
+            let payload = json!({
+                "connection": row.connection, "rule": row.rule, "key": key, "kind": kind, "id": id,
+                "event": row.event, "source_event_id": null,
+            });
+            store.reschedule_send(key, now).await.map_err(JobError::from)?;
+            enqueue_send(engine, payload, key, now, &format!("{key}@resend-{now}")).await?;
+        }
+    }
+    Ok(store.send_by_key(key).await.map_err(JobError::from)?.ok_or_else(|| ResolveError::NotFound(key.into()))?)
+}

@@ -244,6 +244,28 @@ async fn a_connection_dropped_after_data_is_ambiguous_and_not_resent() {
         assert_eq!(mail.messages().len(), 1, "the server stored it once; Kade did not send it again");
         let (_, body) = rig.admin("GET", "/messages?state=ambiguous", None).await;
         assert_eq!(body["messages"].as_array().unwrap().len(), 1);
+
+        // The operator decides. Resend: it goes out again (the server drops the answer again,
+        // so it is ambiguous again — and was sent exactly once more, on request).
+        let path = format!("/messages/{}/resolve", row.send_key);
+        let (status, body) = rig.admin("POST", &path, Some(json!({"action": "resend"}))).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["message"]["state"], "scheduled");
+        for _ in 0..3 {
+            rig.advance(std::time::Duration::from_secs(5)).await;
+        }
+        assert_eq!(mail.messages().len(), 2);
+        assert_eq!(rig.log().await[0].state, "ambiguous");
+        // Mark sent (the relay's log shows it): settled; a second decision is refused.
+        let (status, body) = rig.admin("POST", &path, Some(json!({"action": "mark_sent"}))).await;
+        assert_eq!((status, body["message"]["state"].as_str()), (200, Some("sent")), "{body}");
+        let (status, body) = rig.admin("POST", &path, Some(json!({"action": "resend"}))).await;
+        assert_eq!(status, 409, "{body}");
+        assert!(body["message"].as_str().unwrap().contains("not ambiguous"), "{body}");
+        let (status, _) = rig.admin("POST", "/messages/nope/resolve", Some(json!({"action": "resend"}))).await;
+        assert_eq!(status, 404);
+        let (status, _) = rig.admin("POST", &path, Some(json!({"action": "shrug"}))).await;
+        assert_eq!(status, 400);
     }
 }
 
