@@ -263,5 +263,5 @@ pub async fn resolve_ambiguous(
             enqueue_send(engine, payload, key, now, &format!("{key}@resend-{now}")).await?;
         }
     }
-    Ok(store.send_by_key(key).await.map_err(JobError::from)?.ok_or_else(|| ResolveError::NotFound(key.into()))?)
+    store.send_by_key(key).await.map_err(JobError::from)?.ok_or_else(|| ResolveError::NotFound(key.into()))
 }
