@@ -5,6 +5,7 @@
 //! it needs (including "now" and random numbers) as arguments. That keeps the rules testable
 //! without a runtime, and lets the connectors stay thin translators around them.
 
+pub mod automation;
 pub mod backoff;
 pub mod budget;
 pub mod datetime;
@@ -12,6 +13,7 @@ pub mod dedupe;
 pub mod hooks;
 pub mod ids;
 pub mod money;
+pub mod phone;
 pub mod prestashop;
 
 pub use budget::{Budget, BudgetDecision};

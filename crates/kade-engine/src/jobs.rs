@@ -30,6 +30,8 @@ pub enum JobKind {
     PrestaStockFull,
     /// Poll a shop for orders changed since the last poll (safety net for lost notifications).
     PrestaPoll,
+    /// One automation send (rule, entity, step), due after its wait; see `crate::automation`.
+    AutomationSend,
 }
 
 impl JobKind {
@@ -46,6 +48,7 @@ impl JobKind {
             JobKind::PrestaStockProduct => "prestashop.stock_product",
             JobKind::PrestaStockFull => "prestashop.stock_full",
             JobKind::PrestaPoll => "prestashop.poll",
+            JobKind::AutomationSend => "automation.send",
         }
     }
 
@@ -62,6 +65,7 @@ impl JobKind {
             JobKind::PrestaStockProduct,
             JobKind::PrestaStockFull,
             JobKind::PrestaPoll,
+            JobKind::AutomationSend,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

@@ -6,6 +6,7 @@
 //! crash leaves nothing half-owned: the lease expires and another worker (or the restarted one)
 //! takes the job again. Handlers are written to be safe to run twice.
 
+pub mod automation;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;

@@ -12,6 +12,7 @@
 //! after it leaves nothing to redo.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -71,6 +72,10 @@ struct Inner {
     metrics: Arc<Metrics>,
     picqer: RwLock<BTreeMap<String, Arc<PicqerConnection>>>,
     prestashop: RwLock<BTreeMap<String, Arc<PrestaShop>>>,
+    automations: RwLock<Option<Arc<crate::automation::Automations>>>,
+    /// Added to the wall clock for every scheduling decision (claims, automation due times):
+    /// lets tests and demos compress a two-day wait without touching the database.
+    clock_offset_ms: AtomicI64,
     wake: Notify,
 }
 
@@ -90,6 +95,8 @@ impl Engine {
                 metrics,
                 picqer: RwLock::default(),
                 prestashop: RwLock::default(),
+                automations: RwLock::default(),
+                clock_offset_ms: AtomicI64::new(0),
                 wake: Notify::new(),
             }),
         }
@@ -149,6 +156,28 @@ impl Engine {
         map.values().filter(|s| s.settings().picqer == picqer).cloned().collect()
     }
 
+    /// Installs the automation rules and the messenger that sends for them.
+    pub fn set_automations(&self, automations: crate::automation::Automations) {
+        *self.inner.automations.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(automations));
+    }
+
+    /// The automation rules, if any are configured.
+    pub fn automations(&self) -> Option<Arc<crate::automation::Automations>> {
+        self.inner.automations.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The engine's "now" (Unix ms): the wall clock plus the offset set by [`Engine::advance_clock`].
+    pub fn now_ms(&self) -> i64 {
+        now_ms() + self.inner.clock_offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Moves the engine's clock forward (tests and the demo compress waits this way; a restarted
+    /// process starts from the wall clock again).
+    pub fn advance_clock(&self, by: Duration) {
+        self.inner.clock_offset_ms.fetch_add(by.as_millis() as i64, Ordering::Relaxed);
+        self.notify();
+    }
+
     /// Wakes idle workers (call after enqueuing).
     pub fn notify(&self) {
         self.inner.wake.notify_waiters();
@@ -200,7 +229,7 @@ impl Engine {
     pub async fn drain(&self) -> Result<usize, StoreError> {
         let mut ran = 0;
         loop {
-            let jobs = self.inner.store.claim(&self.inner.cfg.worker_id, 1, self.lease_ms(), now_ms()).await?;
+            let jobs = self.inner.store.claim(&self.inner.cfg.worker_id, 1, self.lease_ms(), self.now_ms()).await?;
             let Some(job) = jobs.into_iter().next() else {
                 return Ok(ran);
             };
@@ -229,7 +258,7 @@ impl Engine {
     }
 
     async fn claim(&self, limit: i64) -> Vec<Job> {
-        match self.inner.store.claim(&self.inner.cfg.worker_id, limit, self.lease_ms(), now_ms()).await {
+        match self.inner.store.claim(&self.inner.cfg.worker_id, limit, self.lease_ms(), self.now_ms()).await {
             Ok(jobs) => jobs,
             Err(e) => {
                 tracing::error!(error = %e, "claiming jobs failed");
@@ -247,7 +276,7 @@ impl Engine {
         let heartbeat = async {
             loop {
                 tokio::time::sleep(lease / 3).await;
-                match store.extend_lease(job.id, &worker, now_ms() + lease.as_millis() as i64).await {
+                match store.extend_lease(job.id, &worker, self.now_ms() + lease.as_millis() as i64).await {
                     Ok(true) => {}
                     // The lease was lost (we were too slow); someone else owns the job now.
                     Ok(false) => return,
@@ -283,7 +312,7 @@ impl Engine {
                 let delay =
                     backoff::delay(attempt, cfg.backoff_base, cfg.backoff_cap, fastrand::f64()).max(e.min_delay());
                 store
-                    .retry_later(job.id, worker, &e.to_string(), now_ms() + delay.as_millis() as i64)
+                    .retry_later(job.id, worker, &e.to_string(), self.now_ms() + delay.as_millis() as i64)
                     .await
                     .map(|o| if matches!(o, JobOutcome::Dead) { "dead" } else { "retry" })
             }
@@ -358,6 +387,7 @@ impl Engine {
             JobKind::PicqerEvent => {
                 let entry = conn.record_event(job).await?;
                 crate::prestashop::after_order_event(self, &conn, job).await?;
+                crate::automation::after_event(self, &conn, job).await?;
                 Ok(Some(entry))
             }
             JobKind::PrestaOrder
@@ -368,6 +398,7 @@ impl Engine {
             JobKind::CatalogueFull => conn.full_sync(self, job).await.map(|()| None),
             JobKind::CatalogueIncremental => conn.incremental_sync(job).await.map(|()| None),
             JobKind::HookSupervise => conn.supervise(self).await.map(|_| None),
+            JobKind::AutomationSend => crate::automation::run(self, &conn, job).await.map(Some),
         }
     }
 }

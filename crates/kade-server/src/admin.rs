@@ -30,6 +30,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/audit", get(audit))
         .route("/prestashop/{shop}/hooks", get(crate::prestashop::hooks_status).post(crate::prestashop::hooks_repair))
         .merge(crate::agent::routes())
+        .merge(crate::automation::routes())
 }
 
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {

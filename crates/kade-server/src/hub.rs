@@ -90,11 +90,32 @@ impl Hub {
     /// Starts Kade. The HTTP listener is up before hooks are installed, so Picqer's first
     /// deliveries find it.
     pub async fn start(opts: HubOptions) -> Result<Hub, HubError> {
+        Hub::start_with_automations(opts, None).await
+    }
+
+    /// [`Hub::start`] with automation rules: they are installed before any worker runs, and the
+    /// Picqer events their triggers need are added to every connection's hooks.
+    pub async fn start_with_automations(
+        mut opts: HubOptions,
+        automations: Option<kade_engine::automation::Automations>,
+    ) -> Result<Hub, HubError> {
         let url = redact_url(&opts.database_url);
         let store =
             Store::open(&opts.database_url).await.map_err(|source| HubError::Store { url: url.clone(), source })?;
         let secrets = SecretBox::from_key_material(&opts.master_key)?;
         let engine = Engine::new(store, secrets, opts.engine.clone(), Arc::new(Metrics::default()));
+        if let Some(auto) = automations {
+            for settings in &mut opts.picqer {
+                for rule in auto.rules.iter().filter(|r| r.connection.as_deref().is_none_or(|c| c == settings.name)) {
+                    for event in rule.trigger.events() {
+                        if !settings.events.contains(&event) {
+                            settings.events.push(event);
+                        }
+                    }
+                }
+            }
+            engine.set_automations(auto);
+        }
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
             .map_err(|source| HubError::Listen { addr: opts.listen, source })?;

@@ -6,11 +6,15 @@
 //!   business failures never become non-2xx answers (Picqer deactivates hooks that fail).
 //! - `/api/v1/...`: the admin JSON API, behind a bearer token, including the customer-answer
 //!   agent (`/api/v1/agent/ask`) and its MCP server (`/api/v1/mcp`).
+//! - `/webhooks/whatsapp`, `/webhooks/twilio/status`: delivery receipts of automation messages,
+//!   verified with the provider's signature scheme.
 //! - `/healthz`, `/readyz`, `/metrics`.
 
 mod admin;
 pub mod agent;
 mod auth;
+pub mod automation;
+mod callbacks;
 mod error;
 pub mod hub;
 pub mod ingress;
@@ -47,6 +51,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/webhooks/picqer/{connection}", post(ingress::picqer))
         .route("/webhooks/prestashop/{shop}", post(prestashop::notification))
+        .route("/webhooks/whatsapp", get(callbacks::whatsapp_verify).post(callbacks::whatsapp))
+        .route("/webhooks/twilio/status", post(callbacks::twilio_status))
         .route("/prestashop/{shop}/stock-sync", get(prestashop::stock_sync).post(prestashop::stock_sync))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(admin::ready))

@@ -25,6 +25,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/prestashop/{shop}/hooks"),
     ("post", "/agent/ask"),
     ("post", "/mcp"),
+    ("get", "/automations"),
+    ("post", "/automations/{rule}/preview"),
+    ("get", "/messages"),
+    ("post", "/messages/{key}/resolve"),
+    ("get", "/optouts"),
+    ("post", "/optouts"),
+    ("delete", "/optouts/{channel}/{recipient}"),
 ];
 
 fn op(summary: &str, params: &[(&str, &str, bool)], body: Option<Value>) -> Value {
@@ -59,7 +66,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Kade admin API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Connections, hooks, catalogue sync, the inbox, the job queue and dead letters, the mirror, the audit log and customer answers (agent, MCP). Authenticate with `Authorization: Bearer <server.admin_token>`."
+            "description": "Connections, hooks, catalogue sync, the inbox, the job queue and dead letters, the mirror, the audit log, customer answers (agent, MCP) and automations (rules, previews, the send log, opt-outs). Authenticate with `Authorization: Bearer <server.admin_token>`."
         },
         "servers": [{"url": "/api/v1"}],
         "paths": {
@@ -96,6 +103,24 @@ pub fn document() -> Value {
                     "connection": {"type": "string"}}})))},
             "/mcp": {"post": op("MCP server (streamable HTTP, JSON-RPC 2.0): initialize, tools/list, tools/call with lookup_order, search_products, get_stock",
                 &[("connection", "query", false)], Some(json!({"type": "object", "description": "One JSON-RPC 2.0 message"})))},
+            "/automations": {"get": op("Automation rules (trigger, conditions, wait, quiet hours, cap, channel, templates) and the usable channels (see docs/automations.md)", &[], None)},
+            "/automations/{rule}/preview": {"post": op("Render a rule against a recorded inbox event or a sample event, without sending: conditions, recipient, subject, body, variables",
+                &[("rule", "path", true)], Some(json!({"type": "object", "additionalProperties": false, "properties": {
+                    "event_id": {"type": "integer", "description": "A recorded inbox event"},
+                    "event": {"type": "string", "description": "With data: the sample's event name (default: the rule's trigger)"},
+                    "data": {"type": "object", "description": "The sample event's data (the order, return or shipment as Picqer sends it)"}}})))},
+            "/messages": {"get": op("The automation send log, newest first",
+                &[("rule", "query", false), ("state", "query", false), ("channel", "query", false), ("recipient", "query", false), ("limit", "query", false)], None)},
+            "/messages/{key}/resolve": {"post": op("Resolve an ambiguous send by hand: mark it sent, or send it (after the usual checks)",
+                &[("key", "path", true)], Some(json!({"type": "object", "required": ["action"], "properties": {
+                    "action": {"enum": ["mark_sent", "resend"]}}})))},
+            "/optouts": {
+                "get": op("Opt-outs, optionally of one channel", &[("channel", "query", false)], None),
+                "post": op("Add an opt-out (phone numbers are normalised to E.164)", &[],
+                    Some(json!({"type": "object", "required": ["channel", "recipient"], "properties": {
+                        "channel": {"enum": ["email", "whatsapp", "sms"]}, "recipient": {"type": "string"}, "reason": {"type": "string"}}}))),
+            },
+            "/optouts/{channel}/{recipient}": {"delete": op("Remove an opt-out", &[("channel", "path", true), ("recipient", "path", true)], None)},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

@@ -5,8 +5,11 @@
 //! never reuses the client crates' wire types, so a misreading on one side shows up as a failing
 //! test instead of two pieces of code agreeing on a mistake.
 
+pub mod callbacks;
 pub mod clock;
 pub mod picqer;
 pub mod prestashop;
+pub mod twilio;
+pub mod whatsapp;
 
 pub use clock::SimClock;

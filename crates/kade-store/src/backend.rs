@@ -163,6 +163,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_processed.sql"),
         include_str!("../migrations/postgres/0002_processed.sql"),
     ),
+    (
+        4,
+        "automation",
+        include_str!("../migrations/sqlite/0004_automation.sql"),
+        include_str!("../migrations/postgres/0004_automation.sql"),
+    ),
 ];
 
 /// Builds the migrator from the embedded files. This is what `sqlx::migrate!` generates, done

@@ -19,6 +19,7 @@ mod checkpoint;
 mod decode;
 #[macro_use]
 mod jobs;
+mod automation;
 mod claim;
 mod crypto;
 mod error;
@@ -29,6 +30,7 @@ mod mirror_scan;
 mod processing;
 mod records;
 
+pub use automation::{NewSend, OptOut, SendFilter, SendOutcome, SendRecord, send_state};
 pub use backend::{PgStore, SqliteStore};
 pub use crypto::{CryptoError, SecretBox};
 pub use error::StoreError;

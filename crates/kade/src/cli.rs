@@ -31,6 +31,11 @@ pub enum Command {
     /// PrestaShop shops of a running Kade (see docs/prestashop.md).
     #[command(subcommand)]
     Prestashop(PrestashopCommand),
+    /// Automation rules: list them, or preview one against a sample or recorded event.
+    #[command(subcommand)]
+    Automations(AutomationsCommand),
+    /// The automation send log: what was sent, skipped, failed, or is ambiguous.
+    Messages(MessagesArgs),
     /// Run a partner simulator.
     #[command(subcommand)]
     Sim(SimCommand),
@@ -113,11 +118,102 @@ pub struct PrestashopHooksArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum AutomationsCommand {
+    /// The configured rules (validated, templates parsed), one block per rule.
+    List(AutomationsListArgs),
+    /// Render a rule against a recorded inbox event or a sample, without sending anything.
+    Preview(AutomationsPreviewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AutomationsListArgs {
+    /// The configuration file.
+    #[arg(long, short, env = "KADE_CONFIG", default_value = "kade.toml")]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["event_id", "sample"])))]
+pub struct AutomationsPreviewArgs {
+    /// The rule's name.
+    pub rule: String,
+    /// A recorded inbox event (see `GET /api/v1/events`).
+    #[arg(long)]
+    pub event_id: Option<i64>,
+    /// A JSON file: a whole Picqer webhook body (`{"event": ..., "data": {...}}`) or just the data.
+    #[arg(long)]
+    pub sample: Option<PathBuf>,
+    /// The sample's event name when the file holds only the data (default: the rule's trigger).
+    #[arg(long)]
+    pub event: Option<String>,
+    /// The configuration file.
+    #[arg(long, short, env = "KADE_CONFIG", default_value = "kade.toml")]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct MessagesArgs {
+    /// Only this rule's messages.
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// Only this state: scheduled, sending, sent, delivered, failed_permanent, skipped, in_doubt, ambiguous.
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Only this channel: email, whatsapp, sms, webhook.
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// Only messages to this recipient (e-mail address, E.164 number).
+    #[arg(long)]
+    pub recipient: Option<String>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: i64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// The configuration file (its database holds the send log).
+    #[arg(long, short, env = "KADE_CONFIG", default_value = "kade.toml")]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum SimCommand {
     /// The Picqer API simulator (see docs/simulators.md).
     Picqer(SimPicqerArgs),
     /// The PrestaShop webservice simulator (see docs/simulators.md).
     Prestashop(SimPrestashopArgs),
+    /// The WhatsApp Business Cloud API simulator (see docs/simulators.md).
+    Whatsapp(SimWhatsappArgs),
+    /// The Twilio Programmable Messaging simulator (see docs/simulators.md).
+    Twilio(SimTwilioArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimWhatsappArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8670")]
+    pub listen: SocketAddr,
+    /// The bearer token clients must send.
+    #[arg(long, env = "KADE_SIM_WHATSAPP_TOKEN", default_value = kade_sim::whatsapp::DEFAULT_ACCESS_TOKEN)]
+    pub access_token: String,
+    /// The app secret status webhooks are signed with (X-Hub-Signature-256).
+    #[arg(long, env = "KADE_SIM_WHATSAPP_APP_SECRET", default_value = kade_sim::whatsapp::DEFAULT_APP_SECRET)]
+    pub app_secret: String,
+    /// Where status webhooks are POSTed (optional; settable later through /_sim/callbacks).
+    #[arg(long)]
+    pub callback_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimTwilioArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8680")]
+    pub listen: SocketAddr,
+    /// The account SID (Basic-auth username and part of every path).
+    #[arg(long, env = "KADE_SIM_TWILIO_ACCOUNT_SID", default_value = kade_sim::twilio::DEFAULT_ACCOUNT_SID)]
+    pub account_sid: String,
+    /// The auth token (Basic-auth password; key of X-Twilio-Signature).
+    #[arg(long, env = "KADE_SIM_TWILIO_AUTH_TOKEN", default_value = kade_sim::twilio::DEFAULT_AUTH_TOKEN)]
+    pub auth_token: String,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 //! `KADE_TEST_DATABASE_URL` is set. Each test body runs once per backend against a fresh
 //! database (a temp SQLite file; a new PostgreSQL schema), so tests run in parallel and repeatably.
 
+mod automation;
 mod connections;
 mod crypto;
 mod inbox;

@@ -42,7 +42,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         body_limit: BODY_LIMIT,
         agent: cfg.agent.clone(),
     };
-    let mut hub = Hub::start(opts).await.context("starting Kade")?;
+    let automations = super::automations::setup(&cfg)?;
+    let rules = automations.as_ref().map_or(0, |a| a.rules.len());
+    let mut hub = Hub::start_with_automations(opts, automations).await.context("starting Kade")?;
     // Shops after their Picqer connections (the hub checks the connection and the tags).
     for (name, shop) in &cfg.prestashop {
         if let Err(e) = hub.add_prestashop(shop.clone()).await {
@@ -64,6 +66,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         if let Some(url) = cfg.shop_full_sync_url_redacted(name) {
             println!("    full stock sync: {url} (token: prestashop.{name}.full_sync_token)");
         }
+    }
+    if rules > 0 {
+        println!("  automations: {rules} rule(s); send log: kade messages, or GET /api/v1/messages");
     }
     println!("  admin API: {}/api/v1 (bearer token: server.admin_token)   metrics: {}/metrics", hub.url(), hub.url());
     wait_for_stop().await;

@@ -9,6 +9,7 @@
 mod agent;
 mod error;
 mod events;
+mod messaging;
 mod model;
 mod prestashop;
 mod raw;
@@ -16,12 +17,14 @@ mod validate;
 
 #[cfg(test)]
 mod prestashop_tests;
+mod automation_tests;
 #[cfg(test)]
 mod tests;
 
 use std::path::Path;
 
 pub use error::{ConfigError, ConfigErrors};
+pub use messaging::MessagingConfig;
 pub use model::{Config, PicqerConnectionConfig};
 
 /// Loads and validates `path`, with overrides from the process environment.

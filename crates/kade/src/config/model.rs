@@ -48,6 +48,10 @@ pub struct Config {
     pub prestashop: BTreeMap<String, kade_engine::prestashop::ShopSettings>,
     /// The customer-answer agent (`[agent]`); defaults when the section is absent.
     pub agent: kade_agent::AgentConfig,
+    /// Message providers (`[smtp]`, `[whatsapp]`, `[twilio]`) and automation settings.
+    pub messaging: super::MessagingConfig,
+    /// The `[[automation]]` rules, validated (templates parsed).
+    pub automations: Vec<kade_core::automation::Rule>,
 }
 
 impl Config {

@@ -14,6 +14,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::error::Errors;
+use super::messaging::{RawAutomations, RawRule, RawSmtp, RawTwilio, RawWhatsApp};
 
 /// A string value with its position in the file.
 pub(super) type Text = Spanned<String>;
@@ -142,6 +143,11 @@ pub(super) struct RawConfig {
     pub database: RawDatabase,
     pub security: RawSecurity,
     pub agent: RawAgent,
+    pub smtp: Option<RawSmtp>,
+    pub whatsapp: Option<RawWhatsApp>,
+    pub twilio: Option<RawTwilio>,
+    pub automations: Option<RawAutomations>,
+    pub automation: Vec<RawRule>,
     /// Connections by name, with the span of the name.
     pub picqer: BTreeMap<String, (Range<usize>, RawConnection)>,
     /// PrestaShop shops by name, with the span of the name.
@@ -149,7 +155,20 @@ pub(super) struct RawConfig {
 }
 
 /// Keys whose values are secrets: a type error on them must not echo the value.
-const SECRET_KEYS: &[&str] = &["admin_token", "master_key", "api_key", "ws_key", "notify_secret", "full_sync_token"];
+const SECRET_KEYS: &[&str] = &[
+    "admin_token",
+    "master_key",
+    "api_key",
+    "ws_key",
+    "notify_secret",
+    "full_sync_token",
+    "password",
+    "access_token",
+    "app_secret",
+    "verify_token",
+    "auth_token",
+    "secret",
+];
 
 /// Parses the document. `None` when it is not valid TOML (the errors say where).
 pub(super) fn parse(text: &str, errors: &mut Errors<'_>) -> Option<RawConfig> {
@@ -172,9 +191,15 @@ pub(super) fn parse(text: &str, errors: &mut Errors<'_>) -> Option<RawConfig> {
             "agent" => raw.agent = section(&name, value, errors),
             "picqer" => raw.picqer = named("picqer", "[picqer.main]", value, errors),
             "prestashop" => raw.prestashop = named("prestashop", "[prestashop.myshop]", value, errors),
+            "smtp" => raw.smtp = Some(section(&name, value, errors)),
+            "whatsapp" => raw.whatsapp = Some(section(&name, value, errors)),
+            "twilio" => raw.twilio = Some(section(&name, value, errors)),
+            "automations" => raw.automations = Some(section(&name, value, errors)),
+            "automation" => raw.automation = rules(value, errors),
             _ => errors.push(
                 name,
-                "unknown section; expected [server], [database], [security], [agent], [picqer.NAME] or [prestashop.NAME]",
+                "unknown section; expected [server], [database], [security], [agent], [picqer.NAME], \
+                 [prestashop.NAME], [smtp], [whatsapp], [twilio], [automations] or [[automation]]",
                 Some(key_span),
             ),
         }
@@ -200,6 +225,28 @@ fn named<T: DeserializeOwned + Default>(
             let (name, name_span) = (name.get_ref().to_string(), name.span());
             let conn = section(&format!("{kind}.{name}"), value, errors);
             (name, (name_span, conn))
+        })
+        .collect()
+}
+
+/// `[[automation]]`: an array of tables, each kept with its position and its keys' positions.
+fn rules(value: Spanned<DeValue<'_>>, errors: &mut Errors<'_>) -> Vec<RawRule> {
+    let span = value.span();
+    let DeValue::Array(items) = value.into_inner() else {
+        errors.push("automation", "write rules as [[automation]] tables (an array of tables)", Some(span));
+        return Vec::new();
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let span = item.span();
+            let keys = match item.get_ref() {
+                DeValue::Table(t) => t.iter().map(|(k, _)| (k.get_ref().to_string(), k.span())).collect(),
+                _ => Vec::new(),
+            };
+            let spec = section(&format!("automation[{i}]"), item, errors);
+            RawRule { span, keys, spec }
         })
         .collect()
 }

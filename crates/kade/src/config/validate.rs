@@ -8,6 +8,7 @@ use std::path::Path;
 
 use super::error::Errors;
 use super::events;
+use super::messaging::MessagingConfig;
 use super::model::{Config, DatabaseConfig, PicqerConnectionConfig, Secret, ServerConfig};
 use super::raw::{RawConfig, RawConnection, Text};
 
@@ -81,10 +82,47 @@ pub(super) fn build(raw: RawConfig, src: &Sources<'_>, errors: &mut Errors<'_>) 
     }
     // Shops are checked against every named Picqer connection, valid or not, so a connection
     // with its own error is not reported a second time as missing.
-    let names: BTreeMap<String, bool> = names.into_iter().map(|n| (n.clone(), picqer.contains_key(&n))).collect();
-    let prestashop = c.shops(raw.prestashop, &names);
+    let shop_names: BTreeMap<String, bool> =
+        names.iter().map(|n| (n.clone(), picqer.contains_key(n))).collect();
+    let prestashop = c.shops(raw.prestashop, &shop_names);
+    let smtp = c.smtp(raw.smtp);
+    let whatsapp = c.whatsapp(raw.whatsapp);
+    let twilio = c.twilio(raw.twilio, public_url.as_deref());
+    let names: Vec<String> = picqer.keys().cloned().collect();
+    let automations = c.automations(raw.automations, raw.automation, &names);
     let server = ServerConfig { listen: listen?, public_url: public_url?, admin_token: admin_token? };
     all_connections_valid.then_some(())?;
+    let (default_country, allow_private_webhooks, automations) = automations?;
+    let configured = |channel: &str| match channel {
+        "email" => matches!(smtp, Ok(Some(_))),
+        "whatsapp" => matches!(whatsapp, Ok(Some(_))),
+        "sms" => matches!(twilio, Ok(Some(_))),
+        _ => true,
+    };
+    let section = |channel: &str| match channel {
+        "email" => "[smtp]",
+        "whatsapp" => "[whatsapp]",
+        _ => "[twilio]",
+    };
+    let mut channels_ok = true;
+    for (i, rule) in automations.iter().enumerate() {
+        let channel = rule.action.channel();
+        if !configured(channel) && smtp.is_ok() && whatsapp.is_ok() && twilio.is_ok() {
+            let msg = format!("rule {:?} sends by {channel}, but there is no {} section", rule.name, section(channel));
+            c.errors.push_missing(&format!("automation[{i}].channel"), msg);
+            channels_ok = false;
+        }
+    }
+    channels_ok.then_some(())?;
+    let (whatsapp, whatsapp_verify_token) = whatsapp.ok()?.unzip();
+    let messaging = MessagingConfig {
+        smtp: smtp.ok()?,
+        whatsapp,
+        whatsapp_verify_token: whatsapp_verify_token.flatten(),
+        twilio: twilio.ok()?,
+        default_country,
+        allow_private_webhooks,
+    };
     Some(Config {
         server,
         database: database?,
@@ -92,6 +130,8 @@ pub(super) fn build(raw: RawConfig, src: &Sources<'_>, errors: &mut Errors<'_>) 
         picqer,
         prestashop: prestashop?,
         agent: agent?,
+        messaging,
+        automations,
     })
 }
 

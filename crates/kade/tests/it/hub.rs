@@ -309,7 +309,11 @@ async fn every_admin_route_exists_is_documented_and_needs_the_token() {
     for (method, path) in kade_server::openapi::ROUTES {
         let path = path.replace("{name}", "main").replace("{id}", "1");
         let url = format!("{}/api/v1{path}", hub.url());
-        let req = if *method == "post" { http.post(&url).json(&json!({"kind": "full"})) } else { http.get(&url) };
+        let req = match *method {
+            "post" => http.post(&url).json(&json!({"kind": "full"})),
+            "delete" => http.delete(&url),
+            _ => http.get(&url),
+        };
         let resp = req.send().await.unwrap();
         assert_eq!(resp.status(), 401, "{method} {path} should exist and require the token");
     }

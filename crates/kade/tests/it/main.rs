@@ -2,6 +2,10 @@
 //! real `kade` binary), over loopback HTTP. One test binary, so linking happens once.
 
 mod agent;
+mod automation;
+mod automation_channels;
+mod automation_cli;
+mod automation_rig;
 mod budget;
 mod check;
 mod cli;
