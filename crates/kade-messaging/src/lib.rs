@@ -148,7 +148,9 @@ impl Messenger {
     }
 
     /// Asks the provider whether a send with this key (started at `since_ms`, Unix ms) went
-    /// through. Twilio lists messages To/From since that day and matches the body; the WhatsApp
+    /// through. Twilio lists messages To/From created since then (less 10 minutes of clock skew)
+    /// and matches the body — Twilio does not keep our key on the message, so an identical text
+    /// sent to the same number in that span by another rule would also match; the WhatsApp
     /// Cloud API has no lookup, so `Unknowable` (the caller tracks status callbacks, which carry
     /// the key); SMTP: `Unknowable`; webhooks: `Unknowable` (receivers de-duplicate on
     /// `webhook-id`, so resending is the scheme's own answer).

@@ -8,10 +8,34 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::picqer::server::lock;
+
+/// How a simulator delivers the status callbacks of one message — the real services duplicate
+/// and reorder them, and receivers must cope.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CallbackMode {
+    #[default]
+    Normal,
+    /// Every callback is sent twice.
+    Duplicate,
+    /// The callbacks of a message are sent newest first (`delivered` before `sent`).
+    Reversed,
+}
+
+impl CallbackMode {
+    /// The order (and copies) in which a message's status list is emitted.
+    pub fn arrange<T: Clone>(self, items: Vec<T>) -> Vec<T> {
+        match self {
+            CallbackMode::Normal => items,
+            CallbackMode::Reversed => items.into_iter().rev().collect(),
+            CallbackMode::Duplicate => items.into_iter().flat_map(|i| [i.clone(), i]).collect(),
+        }
+    }
+}
 
 /// One request to send.
 #[derive(Clone, Debug)]

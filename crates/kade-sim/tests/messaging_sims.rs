@@ -264,3 +264,58 @@ fn form_encode(form: &[(&str, String)]) -> String {
     };
     form.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
+
+#[tokio::test]
+async fn callbacks_can_be_duplicated_or_reversed() {
+    use kade_sim::callbacks::CallbackMode;
+    let (hook_url, seen) = receiver().await;
+    let wa = whatsapp::start(
+        WhatsAppSimConfig { callback_url: Some(format!("{hook_url}/wa")), ..Default::default() },
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    wa.set_callback_mode(CallbackMode::Reversed);
+    let http = client();
+    let url = format!("{}/{}/messages", wa.base_url(), wa.config().phone_number_id);
+    let tpl = json!({"messaging_product": "whatsapp", "to": "31612345678", "type": "template",
+        "template": {"name": "review_request", "language": {"code": "en"}, "components": [{"type": "body", "parameters": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]}});
+    http.post(&url).bearer_auth(&wa.config().access_token).json(&tpl).send().await.unwrap();
+    let got = wait_for(&seen, 2).await;
+    let states: Vec<String> = got
+        .iter()
+        .map(|(_, _, b)| {
+            serde_json::from_slice::<Value>(b).unwrap()["entry"][0]["changes"][0]["value"]["statuses"][0]["status"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(states, vec!["delivered", "sent"]);
+    assert_eq!(wa.messages()[0].status, "delivered", "the stored status is the real last one");
+
+    let tw = twilio::start(TwilioSimConfig::default(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    tw.set_callback_mode(CallbackMode::Duplicate);
+    let cfg = tw.config().clone();
+    let body = form_encode(&[
+        ("To", "+31612345678".into()),
+        ("From", cfg.from_numbers[0].clone()),
+        ("Body", "x".into()),
+        ("StatusCallback", format!("{hook_url}/tw")),
+    ]);
+    let r = http
+        .post(format!("{}/2010-04-01/Accounts/{}/Messages.json", tw.base_url(), cfg.account_sid))
+        .basic_auth(&cfg.account_sid, Some(&cfg.auth_token))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let got = wait_for(&seen, 6).await;
+    let statuses: Vec<String> = got[2..]
+        .iter()
+        .map(|(_, _, b)| url_decode_form(b).into_iter().find(|(k, _)| k == "MessageStatus").unwrap().1)
+        .collect();
+    assert_eq!(statuses, vec!["sent", "sent", "delivered", "delivered"]);
+}

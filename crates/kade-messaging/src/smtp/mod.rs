@@ -141,7 +141,14 @@ impl SmtpClient {
         // Until the terminating "." is out, the server cannot have accepted anything.
         let mut payload = dot_stuff(&message);
         payload.push_str(".\r\n");
-        s.write_all(payload.as_bytes()).await.map_err(|e| from_io("DATA (message)", &e))?;
+        s.write_unflushed(payload.as_bytes()).await.map_err(|e| from_io("DATA (message)", &e))?;
+        let in_doubt = |e: IoFailure| {
+            SendError::in_doubt(format!(
+                "SMTP end of DATA: {e} after the whole message was sent; it may have been queued (Message-ID <{id}>)"
+            ))
+        };
+        // From here the terminating dot may be on its way: no failure can prove it was not seen.
+        s.flush().await.map_err(in_doubt)?;
         match s.read_reply().await {
             Ok(r) if r.code == 250 => {
                 s.quit().await;
@@ -149,9 +156,7 @@ impl SmtpClient {
                 Ok(Sent { provider_id: id })
             }
             Ok(r) => Err(from_reply("end of DATA", &r)),
-            Err(e) => Err(SendError::in_doubt(format!(
-                "SMTP end of DATA: {e} after the whole message was sent; it may have been queued (Message-ID <{id}>)"
-            ))),
+            Err(e) => Err(in_doubt(e)),
         }
     }
 

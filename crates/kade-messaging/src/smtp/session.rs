@@ -89,6 +89,18 @@ impl Session {
         .map_err(IoFailure::Io)
     }
 
+    /// Hands `bytes` to the connection without flushing; an error means the last of them never
+    /// left us (so for DATA, the server cannot have seen the terminating dot).
+    pub async fn write_unflushed(&mut self, bytes: &[u8]) -> Result<(), IoFailure> {
+        let io = self.io.get_mut();
+        timeout(self.step, io.write_all(bytes)).await.map_err(|_| IoFailure::Timeout)?.map_err(IoFailure::Io)
+    }
+
+    pub async fn flush(&mut self) -> Result<(), IoFailure> {
+        let io = self.io.get_mut();
+        timeout(self.step, io.flush()).await.map_err(|_| IoFailure::Timeout)?.map_err(IoFailure::Io)
+    }
+
     /// Sends one command line and reads its reply.
     pub async fn command(&mut self, line: &str) -> Result<Reply, IoFailure> {
         self.write_all(format!("{line}\r\n").as_bytes()).await?;

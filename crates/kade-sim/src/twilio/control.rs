@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{AppState, hooks};
+use crate::callbacks::CallbackMode;
 use crate::picqer::faults::FaultSpec;
 use crate::picqer::server::lock;
 
@@ -40,7 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/opt-outs", get(opt_outs).post(add_opt_out))
         .route("/unreachable", get(unreachable).post(add_unreachable))
         .route("/disabled-prefixes", get(prefixes).post(add_prefix))
-        .route("/callbacks", get(callbacks))
+        .route("/callbacks", get(callbacks).put(set_callback_mode))
         .route("/clock/advance", post(advance))
         .fallback(|| async { Fail(StatusCode::NOT_FOUND, "unknown control route".into()) })
 }
@@ -147,7 +148,19 @@ async fn add_prefix(State(sim): State<AppState>, raw: axum::body::Bytes) -> Resp
 }
 
 async fn callbacks(State(sim): State<AppState>) -> Resp {
-    Ok(Json(json!({"in_flight": sim.poster.in_flight(), "deliveries": sim.poster.deliveries()})))
+    let mode = lock(&sim.state).callback_mode;
+    Ok(Json(json!({"mode": mode, "in_flight": sim.poster.in_flight(), "deliveries": sim.poster.deliveries()})))
+}
+
+#[derive(Deserialize)]
+struct Mode {
+    mode: CallbackMode,
+}
+
+async fn set_callback_mode(State(sim): State<AppState>, raw: axum::body::Bytes) -> Resp {
+    let m: Mode = body(&raw)?;
+    lock(&sim.state).callback_mode = m.mode;
+    callbacks(State(sim)).await
 }
 
 #[derive(Deserialize)]

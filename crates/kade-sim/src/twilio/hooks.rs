@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use ring::hmac;
 
-use super::TwSim;
+use super::{SmsMessage, TwSim};
 use crate::callbacks::Outgoing;
 use crate::picqer::server::lock;
 
@@ -34,38 +34,49 @@ fn form_encode(params: &[(String, String)]) -> String {
     params.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
 }
 
-/// Moves a fresh message through sent → delivered, or to `outcome` (status, error code).
+/// Moves a fresh message through sent → delivered, or to `outcome` (status, error code). The
+/// statuses are recorded in order; their callbacks go out in the configured callback mode.
 pub fn progress(sim: &TwSim, sid: &str, outcome: Option<(String, u32)>) {
-    let delay = sim.config.status_delay_ms;
-    match outcome {
-        Some((status, code)) if status == "failed" => set_status(sim, sid, "failed", Some(code), delay),
-        Some((status, code)) => {
-            set_status(sim, sid, "sent", None, delay);
-            set_status(sim, sid, &status, Some(code), delay);
+    let steps: Vec<(String, Option<u32>)> = match outcome {
+        Some((status, code)) if status == "failed" => vec![("failed".into(), Some(code))],
+        Some((status, code)) => vec![("sent".into(), None), (status, Some(code))],
+        None => vec![("sent".into(), None), ("delivered".into(), None)],
+    };
+    let mut emitted = Vec::new();
+    for (status, code) in steps {
+        if let Some(msg) = record_status(sim, sid, &status, code) {
+            emitted.push((msg, status, code));
         }
-        None => {
-            set_status(sim, sid, "sent", None, delay);
-            set_status(sim, sid, "delivered", None, delay);
-        }
+    }
+    let mode = lock(&sim.state).callback_mode;
+    for (msg, status, code) in mode.arrange(emitted) {
+        emit(sim, &msg, &status, code, sim.config.status_delay_ms);
     }
 }
 
 /// Records a status and queues the signed callback (when the message has a StatusCallback).
 pub fn set_status(sim: &TwSim, sid: &str, status: &str, error_code: Option<u32>, delay_ms: u64) {
+    if let Some(msg) = record_status(sim, sid, status, error_code) {
+        emit(sim, &msg, status, error_code, delay_ms);
+    }
+}
+
+fn record_status(sim: &TwSim, sid: &str, status: &str, error_code: Option<u32>) -> Option<SmsMessage> {
     let now = sim.clock.now_ms();
-    let msg = {
-        let mut st = lock(&sim.state);
-        let Some(m) = st.messages.iter_mut().find(|m| m.sid == sid) else { return };
-        m.status = status.to_owned();
-        m.updated_ms = now;
-        if status == "sent" && m.sent_ms.is_none() {
-            m.sent_ms = Some(now);
-        }
-        if error_code.is_some() {
-            m.error_code = error_code;
-        }
-        m.clone()
-    };
+    let mut st = lock(&sim.state);
+    let m = st.messages.iter_mut().find(|m| m.sid == sid)?;
+    m.status = status.to_owned();
+    m.updated_ms = now;
+    if status == "sent" && m.sent_ms.is_none() {
+        m.sent_ms = Some(now);
+    }
+    if error_code.is_some() {
+        m.error_code = error_code;
+    }
+    Some(m.clone())
+}
+
+fn emit(sim: &TwSim, msg: &SmsMessage, status: &str, error_code: Option<u32>, delay_ms: u64) {
     let Some(url) = msg.status_callback.clone() else { return };
     let mut params: Vec<(String, String)> = vec![
         ("AccountSid".into(), sim.config.account_sid.clone()),
@@ -85,11 +96,11 @@ pub fn set_status(sim: &TwSim, sid: &str, status: &str, error_code: Option<u32>,
         url,
         headers: vec![
             ("x-twilio-signature".into(), sig),
-            ("i-twilio-idempotency-token".into(), format!("{sid}-{status}")),
+            ("i-twilio-idempotency-token".into(), format!("{}-{status}", msg.sid)),
         ],
         content_type: "application/x-www-form-urlencoded",
         body: form_encode(&params),
-        label: format!("{sid}:{status}"),
+        label: format!("{}:{status}", msg.sid),
         delay_ms,
     });
 }

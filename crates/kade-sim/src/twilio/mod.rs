@@ -25,7 +25,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::callbacks::{CallbackDelivery, Poster};
+use crate::callbacks::{CallbackDelivery, CallbackMode, Poster};
 use crate::clock::SimClock;
 use crate::picqer::faults::Faults;
 use crate::picqer::journal::{Journal, JournalEntry};
@@ -86,6 +86,7 @@ pub struct TwState {
     /// Number → (final status, error code) for messages that will not arrive.
     pub unreachable: BTreeMap<String, (String, u32)>,
     pub disabled_prefixes: Vec<String>,
+    pub callback_mode: CallbackMode,
     pub next_id: u64,
 }
 
@@ -110,6 +111,7 @@ pub async fn start(config: TwilioSimConfig, listen: SocketAddr) -> std::io::Resu
         opted_out: BTreeSet::new(),
         unreachable: BTreeMap::new(),
         disabled_prefixes: config.disabled_prefixes.clone(),
+        callback_mode: CallbackMode::Normal,
         next_id: 0,
     };
     let sim = Arc::new(TwSim {
@@ -169,6 +171,10 @@ impl RunningTwilioSim {
     /// Messages to `number` end `status` (undelivered or failed) with `code` (e.g. 30003).
     pub fn set_unreachable(&self, number: &str, status: &str, code: u32) {
         lock(&self.sim.state).unreachable.insert(number.trim().to_owned(), (status.to_owned(), code));
+    }
+    /// Duplicate or reorder the status callbacks of the next messages.
+    pub fn set_callback_mode(&self, mode: CallbackMode) {
+        lock(&self.sim.state).callback_mode = mode;
     }
     pub fn add_fault(&self, spec: crate::picqer::faults::FaultSpec) -> Result<(), String> {
         lock(&self.sim.faults).add(spec).map(|_| ()).map_err(|e| e.message)

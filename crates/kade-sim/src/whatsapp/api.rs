@@ -289,15 +289,9 @@ fn send(sim: &WaSim, doc: &Value) -> Result<WaMessage, GraphError> {
     };
     st.messages.push(msg.clone());
     drop(st);
-    let delay = sim.config.status_delay_ms;
     match failure {
-        Some(code) => {
-            let _ = hooks::push_status(sim, &id, "failed", Some(code), delay);
-        }
-        None => {
-            let _ = hooks::push_status(sim, &id, "sent", None, delay);
-            let _ = hooks::push_status(sim, &id, "delivered", None, delay);
-        }
+        Some(code) => hooks::progress(sim, &id, &[("failed", Some(code))]),
+        None => hooks::progress(sim, &id, &[("sent", None), ("delivered", None)]),
     }
     Ok(msg)
 }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{AppState, SimTemplate, WaState, WindowMode, api::digits, hooks};
+use crate::callbacks::CallbackMode;
 use crate::picqer::faults::FaultSpec;
 use crate::picqer::server::lock;
 
@@ -170,13 +171,20 @@ async fn set_window_mode(State(sim): State<AppState>, raw: axum::body::Bytes) ->
 }
 
 async fn callbacks(State(sim): State<AppState>) -> Resp {
-    let url = lock(&sim.state).callback_url.clone();
-    Ok(Json(json!({"url": url, "in_flight": sim.poster.in_flight(), "deliveries": sim.poster.deliveries()})))
+    let (url, mode) = {
+        let st = lock(&sim.state);
+        (st.callback_url.clone(), st.callback_mode)
+    };
+    Ok(Json(
+        json!({"url": url, "mode": mode, "in_flight": sim.poster.in_flight(), "deliveries": sim.poster.deliveries()}),
+    ))
 }
 
 #[derive(Deserialize)]
 struct CallbackUrl {
     url: Option<String>,
+    #[serde(default)]
+    mode: Option<CallbackMode>,
 }
 
 async fn set_callback_url(State(sim): State<AppState>, raw: axum::body::Bytes) -> Resp {
@@ -184,7 +192,13 @@ async fn set_callback_url(State(sim): State<AppState>, raw: axum::body::Bytes) -
     if c.url.as_deref().is_some_and(|u| !u.starts_with("http://") && !u.starts_with("https://")) {
         return Err(bad("url must start with http:// or https://"));
     }
-    lock(&sim.state).callback_url = c.url;
+    {
+        let mut st = lock(&sim.state);
+        st.callback_url = c.url;
+        if let Some(mode) = c.mode {
+            st.callback_mode = mode;
+        }
+    }
     callbacks(State(sim)).await
 }
 

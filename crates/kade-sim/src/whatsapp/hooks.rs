@@ -5,7 +5,7 @@
 use ring::hmac;
 use serde_json::{Value, json};
 
-use super::{WaSim, api::digits};
+use super::{WaMessage, WaSim, api::digits};
 use crate::callbacks::Outgoing;
 use crate::picqer::server::lock;
 
@@ -63,24 +63,32 @@ fn error_for(code: u64) -> Value {
 
 /// Records a status for a message and, when a callback URL is set, queues its webhook.
 pub fn push_status(sim: &WaSim, id: &str, status: &str, error_code: Option<u64>, delay_ms: u64) -> Result<(), String> {
+    let msg = record_status(sim, id, status, error_code)?;
+    emit_status(sim, &msg, status, delay_ms);
+    Ok(())
+}
+
+/// The message's new status, as the Cloud API would report it afterwards.
+pub fn record_status(sim: &WaSim, id: &str, status: &str, error_code: Option<u64>) -> Result<WaMessage, String> {
     if !["sent", "delivered", "read", "failed"].contains(&status) {
         return Err(format!("status must be sent, delivered, read or failed (got {status:?})"));
     }
-    let now = sim.clock.now_ms();
-    let (msg, url) = {
-        let mut st = lock(&sim.state);
-        let url = st.callback_url.clone();
-        let Some(m) = st.messages.iter_mut().find(|m| m.id == id) else {
-            return Err(format!("no message {id}"));
-        };
-        m.status = status.to_owned();
-        m.statuses.push(status.to_owned());
-        if status == "failed" {
-            m.error_code = Some(error_code.unwrap_or(131000));
-        }
-        (m.clone(), url)
+    let mut st = lock(&sim.state);
+    let Some(m) = st.messages.iter_mut().find(|m| m.id == id) else {
+        return Err(format!("no message {id}"));
     };
-    let Some(url) = url else { return Ok(()) };
+    m.status = status.to_owned();
+    m.statuses.push(status.to_owned());
+    if status == "failed" {
+        m.error_code = Some(error_code.unwrap_or(131000));
+    }
+    Ok(m.clone())
+}
+
+/// Queues the status webhook for `status` of `msg` (nothing without a callback URL).
+pub fn emit_status(sim: &WaSim, msg: &WaMessage, status: &str, delay_ms: u64) {
+    let Some(url) = lock(&sim.state).callback_url.clone() else { return };
+    let now = sim.clock.now_ms();
     let mut entry = json!({
         "id": msg.id,
         "status": status,
@@ -99,7 +107,21 @@ pub fn push_status(sim: &WaSim, id: &str, status: &str, error_code: Option<u64>,
     }
     let body = envelope(sim, json!({ "statuses": [entry] })).to_string();
     post(sim, url, body, format!("{}:{status}", msg.id), delay_ms);
-    Ok(())
+}
+
+/// Moves a fresh message through its statuses (recorded in order), emitting the webhooks in the
+/// configured callback mode.
+pub fn progress(sim: &WaSim, id: &str, statuses: &[(&str, Option<u64>)]) {
+    let mut emitted = Vec::new();
+    for (status, code) in statuses {
+        if let Ok(msg) = record_status(sim, id, status, *code) {
+            emitted.push((msg, (*status).to_owned()));
+        }
+    }
+    let mode = lock(&sim.state).callback_mode;
+    for (msg, status) in mode.arrange(emitted) {
+        emit_status(sim, &msg, &status, sim.config.status_delay_ms);
+    }
 }
 
 /// A customer writes to the business: opens (renews) the 24-hour window for that number.

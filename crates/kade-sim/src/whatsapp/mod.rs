@@ -25,7 +25,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::callbacks::{CallbackDelivery, Poster};
+use crate::callbacks::{CallbackDelivery, CallbackMode, Poster};
 use crate::clock::SimClock;
 use crate::picqer::faults::Faults;
 use crate::picqer::journal::{Journal, JournalEntry};
@@ -153,6 +153,7 @@ pub struct WaState {
     pub last_sent_to: BTreeMap<String, i64>,
     pub window_mode: WindowMode,
     pub pair_rate_ms: Option<i64>,
+    pub callback_mode: CallbackMode,
     pub next_id: u64,
 }
 
@@ -182,6 +183,7 @@ pub async fn start(config: WhatsAppSimConfig, listen: SocketAddr) -> std::io::Re
         last_sent_to: BTreeMap::new(),
         window_mode: config.window_mode,
         pair_rate_ms: config.pair_rate_ms,
+        callback_mode: CallbackMode::Normal,
         next_id: 0,
     };
     let sim = Arc::new(WaSim {
@@ -250,6 +252,10 @@ impl RunningWhatsAppSim {
     }
     pub fn mark_undeliverable(&self, number: &str) {
         lock(&self.sim.state).undeliverable.insert(api::digits(number));
+    }
+    /// Duplicate or reorder the status webhooks of the next messages.
+    pub fn set_callback_mode(&self, mode: CallbackMode) {
+        lock(&self.sim.state).callback_mode = mode;
     }
     pub fn set_window_mode(&self, mode: WindowMode) {
         lock(&self.sim.state).window_mode = mode;
