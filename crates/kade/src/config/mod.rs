@@ -16,8 +16,9 @@ mod raw;
 mod validate;
 
 #[cfg(test)]
-mod prestashop_tests;
 mod automation_tests;
+#[cfg(test)]
+mod prestashop_tests;
 #[cfg(test)]
 mod tests;
 

@@ -82,8 +82,7 @@ pub(super) fn build(raw: RawConfig, src: &Sources<'_>, errors: &mut Errors<'_>) 
     }
     // Shops are checked against every named Picqer connection, valid or not, so a connection
     // with its own error is not reported a second time as missing.
-    let shop_names: BTreeMap<String, bool> =
-        names.iter().map(|n| (n.clone(), picqer.contains_key(n))).collect();
+    let shop_names: BTreeMap<String, bool> = names.iter().map(|n| (n.clone(), picqer.contains_key(n))).collect();
     let prestashop = c.shops(raw.prestashop, &shop_names);
     let smtp = c.smtp(raw.smtp);
     let whatsapp = c.whatsapp(raw.whatsapp);
