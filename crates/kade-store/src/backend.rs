@@ -114,7 +114,7 @@ pub(crate) async fn open_sqlite(path: &str) -> Result<SqliteStore, StoreError> {
         .clone()
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .pragma("wal_autocheckpoint", crate::checkpoint::WRITER_BACKSTOP_PAGES.to_string());
+        .pragma("wal_autocheckpoint", crate::checkpoint::WRITER_PAGES.to_string());
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
         .min_connections(1)
