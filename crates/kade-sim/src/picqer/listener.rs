@@ -17,6 +17,8 @@ use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 /// Per-connection kill switch, available to handlers as `ConnectInfo<KillSwitch>`.
 #[derive(Clone, Debug)]
@@ -129,4 +131,33 @@ impl AsyncWrite for KillableStream {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
+}
+
+/// The base URL clients use for a server bound at `addr`: a wildcard bind is reachable on
+/// loopback, so hand out a URL a client can actually use.
+pub fn loopback_url(addr: SocketAddr) -> String {
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() && ip.is_ipv4() => std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        ip if ip.is_unspecified() => std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(host, addr.port()))
+}
+
+/// Serves a simulator's `app` on `tcp`, every connection with its [`KillSwitch`], until the
+/// returned sender fires or is dropped (graceful shutdown). Every simulator starts this way.
+pub fn serve(tcp: TcpListener, app: axum::Router, name: &'static str) -> (oneshot::Sender<()>, JoinHandle<()>) {
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let service = app.into_make_service_with_connect_info::<KillSwitch>();
+        let served = axum::serve(KillableListener::new(tcp), service)
+            .with_graceful_shutdown(async move {
+                let _ = stop_rx.await;
+            })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "{name} simulator stopped with an error");
+        }
+    });
+    (stop_tx, task)
 }

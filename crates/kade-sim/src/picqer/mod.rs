@@ -18,7 +18,7 @@ pub mod seed;
 pub mod server;
 pub mod state;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use tokio::net::TcpListener;
@@ -27,7 +27,6 @@ use tokio::task::JoinHandle;
 
 use crate::clock::SimClock;
 pub use journal::JournalEntry;
-use listener::{KillSwitch, KillableListener};
 use server::{Sim, lock};
 
 /// How to build the simulated account.
@@ -75,13 +74,7 @@ pub fn build_world(config: &PicqerSimConfig, root_url: &str) -> state::World {
 pub async fn start(config: PicqerSimConfig, listen: SocketAddr) -> std::io::Result<RunningSim> {
     let tcp = TcpListener::bind(listen).await?;
     let addr = tcp.local_addr()?;
-    // A wildcard bind is reachable on loopback; hand out a URL a client can actually use.
-    let host = match addr.ip() {
-        ip if ip.is_unspecified() && ip.is_ipv4() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        ip if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    let root_url = format!("http://{}", SocketAddr::new(host, addr.port()));
+    let root_url = listener::loopback_url(addr);
     let world = build_world(&config, &root_url);
     let hooks = hooks::Hooks::new(config.clock.clone(), config.hook_policy.clone());
     hooks.start();
@@ -99,18 +92,7 @@ pub async fn start(config: PicqerSimConfig, listen: SocketAddr) -> std::io::Resu
         journal: Mutex::new(journal::Journal::default()),
     });
     let app = server::app(sim.clone());
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let service = app.into_make_service_with_connect_info::<KillSwitch>();
-        let served = axum::serve(KillableListener::new(tcp), service)
-            .with_graceful_shutdown(async move {
-                let _ = stop_rx.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "picqer simulator stopped with an error");
-        }
-    });
+    let (stop_tx, task) = listener::serve(tcp, app, "picqer");
     Ok(RunningSim {
         addr,
         root_url,

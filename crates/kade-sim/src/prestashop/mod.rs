@@ -19,7 +19,7 @@ pub mod server;
 pub mod world;
 pub mod xmlin;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use tokio::net::TcpListener;
@@ -28,7 +28,6 @@ use tokio::task::JoinHandle;
 
 use crate::clock::SimClock;
 use crate::picqer::journal::{Journal, JournalEntry};
-use crate::picqer::listener::{KillSwitch, KillableListener};
 pub use notify::{NotifyConfig, NotifyMode, SIGNATURE_HEADER, sign};
 pub use ops::{AddressSpec, ComboSpec, CustomerSpec, LineSpec, OrderSpec, ProductSpec};
 use server::{Access, Sim, lock};
@@ -67,12 +66,7 @@ impl Default for PrestaSimConfig {
 pub async fn start(config: PrestaSimConfig, listen: SocketAddr) -> std::io::Result<RunningPrestaSim> {
     let tcp = TcpListener::bind(listen).await?;
     let addr = tcp.local_addr()?;
-    let host = match addr.ip() {
-        ip if ip.is_unspecified() && ip.is_ipv4() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        ip if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    let root_url = format!("http://{}", SocketAddr::new(host, addr.port()));
+    let root_url = crate::picqer::listener::loopback_url(addr);
     let mut world = world::World::new(config.clock.clone(), config.seed);
     world.root_url = root_url.clone();
     ops::seed(&mut world, config.products);
@@ -88,18 +82,7 @@ pub async fn start(config: PrestaSimConfig, listen: SocketAddr) -> std::io::Resu
         notifier,
     });
     let app = server::app(sim.clone());
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let service = app.into_make_service_with_connect_info::<KillSwitch>();
-        let served = axum::serve(KillableListener::new(tcp), service)
-            .with_graceful_shutdown(async move {
-                let _ = stop_rx.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "prestashop simulator stopped with an error");
-        }
-    });
+    let (stop_tx, task) = crate::picqer::listener::serve(tcp, app, "prestashop");
     Ok(RunningPrestaSim { addr, root_url, ws_key: config.ws_key, sim, stop: Some(stop_tx), task })
 }
 

@@ -17,7 +17,7 @@ pub mod control;
 pub mod hooks;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
@@ -29,7 +29,6 @@ use crate::callbacks::{CallbackDelivery, CallbackMode, Poster};
 use crate::clock::SimClock;
 use crate::picqer::faults::Faults;
 use crate::picqer::journal::{Journal, JournalEntry};
-use crate::picqer::listener::{KillSwitch, KillableListener};
 use crate::picqer::server::lock;
 
 pub const DEFAULT_ACCOUNT_SID: &str = "AC00000000000000000000000000005eed";
@@ -104,8 +103,7 @@ pub type AppState = Arc<TwSim>;
 pub async fn start(config: TwilioSimConfig, listen: SocketAddr) -> std::io::Result<RunningTwilioSim> {
     let tcp = TcpListener::bind(listen).await?;
     let addr = tcp.local_addr()?;
-    let host = if addr.ip().is_unspecified() { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { addr.ip() };
-    let root_url = format!("http://{}", SocketAddr::new(host, addr.port()));
+    let root_url = crate::picqer::listener::loopback_url(addr);
     let state = TwState {
         messages: Vec::new(),
         opted_out: BTreeSet::new(),
@@ -123,18 +121,7 @@ pub async fn start(config: TwilioSimConfig, listen: SocketAddr) -> std::io::Resu
         poster: Poster::start(),
     });
     let app = axum::Router::new().nest("/_sim", control::router()).fallback(api::handle).with_state(sim.clone());
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let service = app.into_make_service_with_connect_info::<KillSwitch>();
-        let served = axum::serve(KillableListener::new(tcp), service)
-            .with_graceful_shutdown(async move {
-                let _ = stop_rx.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "twilio simulator stopped with an error");
-        }
-    });
+    let (stop_tx, task) = crate::picqer::listener::serve(tcp, app, "twilio");
     Ok(RunningTwilioSim { addr, root_url, sim, stop: Some(stop_tx), task })
 }
 

@@ -17,7 +17,7 @@ pub mod control;
 pub mod hooks;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
@@ -29,7 +29,6 @@ use crate::callbacks::{CallbackDelivery, CallbackMode, Poster};
 use crate::clock::SimClock;
 use crate::picqer::faults::Faults;
 use crate::picqer::journal::{Journal, JournalEntry};
-use crate::picqer::listener::{KillSwitch, KillableListener};
 use crate::picqer::server::lock;
 
 pub const DEFAULT_ACCESS_TOKEN: &str = "EAAG-kade-sim-whatsapp-token";
@@ -172,8 +171,7 @@ pub type AppState = Arc<WaSim>;
 pub async fn start(config: WhatsAppSimConfig, listen: SocketAddr) -> std::io::Result<RunningWhatsAppSim> {
     let tcp = TcpListener::bind(listen).await?;
     let addr = tcp.local_addr()?;
-    let host = if addr.ip().is_unspecified() { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { addr.ip() };
-    let root_url = format!("http://{}", SocketAddr::new(host, addr.port()));
+    let root_url = crate::picqer::listener::loopback_url(addr);
     let state = WaState {
         templates: config.templates.clone(),
         inbound: BTreeMap::new(),
@@ -195,18 +193,7 @@ pub async fn start(config: WhatsAppSimConfig, listen: SocketAddr) -> std::io::Re
         poster: Poster::start(),
     });
     let app = axum::Router::new().nest("/_sim", control::router()).fallback(api::handle).with_state(sim.clone());
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let service = app.into_make_service_with_connect_info::<KillSwitch>();
-        let served = axum::serve(KillableListener::new(tcp), service)
-            .with_graceful_shutdown(async move {
-                let _ = stop_rx.await;
-            })
-            .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "whatsapp simulator stopped with an error");
-        }
-    });
+    let (stop_tx, task) = crate::picqer::listener::serve(tcp, app, "whatsapp");
     Ok(RunningWhatsAppSim { addr, root_url, sim, stop: Some(stop_tx), task })
 }
 
