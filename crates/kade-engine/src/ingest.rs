@@ -16,7 +16,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use kade_store::{InboundEvent, Ingested, NewJob, Store, StoreError};
+use kade_store::{InboundEvent, IngestBatch, Ingested, NewJob, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 /// Largest batch committed at once by default. Big enough that the fsync is amortised, small
@@ -141,7 +141,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Item>, max_batch: usize, count
         let (store, counters) = (store.clone(), counters.clone());
         running.spawn(async move {
             let (items, replies): (Vec<_>, Vec<_>) = batch.into_iter().map(|i| ((i.event, i.job), i.reply)).unzip();
-            commit(&store, &items, replies, &counters).await;
+            commit(&store, items.into(), replies, &counters).await;
         });
         while running.len() >= in_flight {
             let _ = running.join_next().await;
@@ -151,8 +151,8 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Item>, max_batch: usize, count
 }
 
 /// Commits one batch and answers every caller in it.
-async fn commit(store: &Store, items: &[(InboundEvent, NewJob)], mut replies: Vec<Reply>, counters: &Counters) {
-    match store.ingest_many(items).await {
+async fn commit(store: &Store, items: IngestBatch, mut replies: Vec<Reply>, counters: &Counters) {
+    match store.ingest_shared(items.clone()).await {
         Ok(results) if results.len() == replies.len() => {
             for (reply, result) in replies.into_iter().zip(results) {
                 // The caller may have gone (client hung up): the event is stored anyway, and

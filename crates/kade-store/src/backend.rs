@@ -85,6 +85,8 @@ macro_rules! transaction {
 pub struct SqliteStore {
     pub(crate) writer: SqlitePool,
     pub(crate) reader: SqlitePool,
+    /// Commits ingest batches on a thread of its own (see `sqlite_writer.rs`).
+    pub(crate) ingest_writer: crate::sqlite_writer::IngestWriter,
     /// Keeps the background WAL checkpointer running while any clone of the store exists.
     pub(crate) _checkpointer: std::sync::Arc<crate::checkpoint::Alive>,
 }
@@ -120,13 +122,17 @@ pub(crate) async fn open_sqlite(path: &str) -> Result<SqliteStore, StoreError> {
         .min_connections(1)
         .idle_timeout(None)
         .max_lifetime(None)
+        // A ping before every checkout would be one more round trip to sqlx's SQLite thread
+        // per write, and a local file connection has nothing to detect.
+        .test_before_acquire(false)
         .connect_with(writer_options)
         .await
         .map_err(open)?;
     migrator(Backend::Sqlite).run(&writer).await?;
     let _checkpointer = crate::checkpoint::start(base.clone()).await?;
+    let ingest_writer = crate::sqlite_writer::IngestWriter::start(path)?;
     let reader = SqlitePoolOptions::new().max_connections(4).connect_with(base.read_only(true)).await.map_err(open)?;
-    Ok(SqliteStore { writer, reader, _checkpointer })
+    Ok(SqliteStore { writer, reader, ingest_writer, _checkpointer })
 }
 
 pub(crate) async fn open_postgres(url: &str) -> Result<PgStore, StoreError> {

@@ -26,6 +26,9 @@ pub enum StoreError {
     /// A query failed (connection lost, constraint violated, row not decodable...).
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A statement of the SQLite ingest writer failed (`sqlite_writer.rs`, its own driver).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// The caller passed a value the store cannot accept (an unknown job state, say).
     #[error("invalid argument: {0}")]
     Invalid(String),

@@ -4,12 +4,14 @@
 //! redelivered one is never processed twice.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use sqlx::AssertSqlSafe;
 use sqlx::types::Json;
 
 use crate::backend::now_ms;
 use crate::records::{InboundEvent, Ingested, NewJob, StoredEvent};
+use crate::sqlite_writer::IngestBatch;
 use crate::{Store, StoreError};
 
 mod plan;
@@ -133,7 +135,7 @@ impl Store {
     /// nothing and returns the first event's id. The job's payload, when it is a JSON object,
     /// gains `"event_id"` so the handler can load the raw event.
     pub async fn ingest(&self, ev: &InboundEvent, job: &NewJob) -> Result<Ingested, StoreError> {
-        let mut out = retry_on_conflict!(self.ingest_once(&[(ev, job)]).await)?;
+        let mut out = self.ingest_shared(Arc::new([(ev.clone(), job.clone())])).await?;
         out.pop().ok_or_else(|| StoreError::Invalid("ingest produced no result".into()))
     }
 
@@ -143,15 +145,37 @@ impl Store {
     /// commit costs an fsync, so an ingress that gathers concurrent deliveries and commits them
     /// together acknowledges many events per fsync instead of one.
     pub async fn ingest_many(&self, items: &[(InboundEvent, NewJob)]) -> Result<Vec<Ingested>, StoreError> {
-        let refs: Vec<(&InboundEvent, &NewJob)> = items.iter().map(|(e, j)| (e, j)).collect();
-        retry_on_conflict!(self.ingest_once(&refs).await)
+        self.ingest_shared(Arc::from(items)).await
+    }
+
+    /// [`Store::ingest_many`] without copying the batch: the caller keeps its own handle, e.g. to
+    /// retry the items one by one when the batch fails.
+    ///
+    /// SQLite: the batch goes to the ingest writer thread (`sqlite_writer.rs`) while this task
+    /// holds the sqlx writer's only connection, so no other write runs meanwhile. PostgreSQL:
+    /// a fixed handful of multi-row statements per chunk ([`Store::ingest_statements`]).
+    pub async fn ingest_shared(&self, items: IngestBatch) -> Result<Vec<Ingested>, StoreError> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self {
+            Store::Sqlite(s) => {
+                let _write_lock = s.writer.acquire().await?;
+                s.ingest_writer.ingest(items).await
+            }
+            Store::Postgres(_) => {
+                let refs: Vec<(&InboundEvent, &NewJob)> = items.iter().map(|(e, j)| (e, j)).collect();
+                retry_on_conflict!(self.ingest_statements(&refs).await)
+            }
+        }
     }
 
     /// One transaction for the whole batch, a fixed handful of statements per [`plan::CHUNK`]
     /// events (see [`plan`] for why): the inbox rows, a lookup of keys already stored, the
     /// coalesced jobs in one upsert, and one update linking events to jobs. Chunks run in order,
     /// so a later chunk sees an earlier one's rows exactly as the next event would have.
-    async fn ingest_once(&self, items: &[(&InboundEvent, &NewJob)]) -> Result<Vec<Ingested>, StoreError> {
+    /// PostgreSQL's path; it runs on SQLite too, where the tests hold the ingest writer to it.
+    async fn ingest_statements(&self, items: &[(&InboundEvent, &NewJob)]) -> Result<Vec<Ingested>, StoreError> {
         if items.is_empty() {
             return Ok(Vec::new());
         }

@@ -12,6 +12,21 @@ use crate::backend::now_ms;
 use crate::records::{Job, JobOutcome, NewJob, job_state};
 use crate::{Store, StoreError};
 
+/// Inserts a queued job, or merges it into the queued job of the same (kind, entity): earliest
+/// `run_at`, highest priority, newest payload, first dedupe key. Binds kind, entity, payload,
+/// priority, max_attempts, run_at, dedupe key, now; returns the job's id. Shared by
+/// `enqueue_on!` and the SQLite ingest writer, so both coalesce exactly alike.
+pub(crate) const ENQUEUE_SQL: &str = "INSERT INTO jobs (kind, entity_key, payload, state, priority, attempts, \
+     max_attempts, run_at_ms, dedupe_key, created_ms, updated_ms) \
+     VALUES ($1, $2, $3, 'queued', $4, 0, $5, $6, $7, $8, $8) \
+     ON CONFLICT (kind, entity_key) WHERE state = 'queued' AND entity_key IS NOT NULL DO UPDATE SET \
+     payload = excluded.payload, \
+     run_at_ms = CASE WHEN excluded.run_at_ms < jobs.run_at_ms THEN excluded.run_at_ms ELSE jobs.run_at_ms END, \
+     priority = CASE WHEN excluded.priority > jobs.priority THEN excluded.priority ELSE jobs.priority END, \
+     dedupe_key = COALESCE(jobs.dedupe_key, excluded.dedupe_key), \
+     updated_ms = excluded.updated_ms \
+     RETURNING id";
+
 /// Inserts `$job` on the executor `$conn` (a transaction), coalescing into a queued job of the
 /// same kind and entity, and yields its id. A macro rather than a function so that the one body
 /// serves both backends' connection types. Must run inside a transaction: the dedupe lookup and
@@ -35,30 +50,17 @@ macro_rules! enqueue_on {
         match existing {
             Some(id) => id,
             None => {
-                let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO jobs (kind, entity_key, payload, state, priority, attempts, max_attempts, run_at_ms, \
-                     dedupe_key, created_ms, updated_ms) \
-                     VALUES ($1, $2, $3, 'queued', $4, 0, $5, $6, $7, $8, $8) \
-                     ON CONFLICT (kind, entity_key) WHERE state = 'queued' AND entity_key IS NOT NULL DO UPDATE SET \
-                     payload = excluded.payload, \
-                     run_at_ms = CASE WHEN excluded.run_at_ms < jobs.run_at_ms \
-                                 THEN excluded.run_at_ms ELSE jobs.run_at_ms END, \
-                     priority = CASE WHEN excluded.priority > jobs.priority \
-                                THEN excluded.priority ELSE jobs.priority END, \
-                     dedupe_key = COALESCE(jobs.dedupe_key, excluded.dedupe_key), \
-                     updated_ms = excluded.updated_ms \
-                     RETURNING id",
-                )
-                .bind(&job.kind)
-                .bind(&job.entity_key)
-                .bind(sqlx::types::Json(&job.payload))
-                .bind(job.priority)
-                .bind(job.max_attempts)
-                .bind(job.run_at_ms)
-                .bind(&job.dedupe_key)
-                .bind($now)
-                .fetch_one(&mut *$conn)
-                .await?;
+                let id: i64 = sqlx::query_scalar($crate::jobs::ENQUEUE_SQL)
+                    .bind(&job.kind)
+                    .bind(&job.entity_key)
+                    .bind(sqlx::types::Json(&job.payload))
+                    .bind(job.priority)
+                    .bind(job.max_attempts)
+                    .bind(job.run_at_ms)
+                    .bind(&job.dedupe_key)
+                    .bind($now)
+                    .fetch_one(&mut *$conn)
+                    .await?;
                 id
             }
         }
@@ -349,9 +351,15 @@ impl Store {
 /// Returns a copy of the job whose payload carries the inbox event id, so the handler can load
 /// the raw event; coalescing replaces the payload, so the merged job points at the newest event.
 pub(crate) fn with_event_id(job: &NewJob, event_id: i64) -> NewJob {
-    let mut job = job.clone();
-    if let Some(obj) = job.payload.as_object_mut() {
+    NewJob { payload: payload_with_event_id(&job.payload, event_id), ..job.clone() }
+}
+
+/// The payload half of [`with_event_id`]: a JSON object gains `"event_id"`, anything else is
+/// kept as it is.
+pub(crate) fn payload_with_event_id(payload: &serde_json::Value, event_id: i64) -> serde_json::Value {
+    let mut payload = payload.clone();
+    if let Some(obj) = payload.as_object_mut() {
         obj.insert("event_id".into(), event_id.into());
     }
-    job
+    payload
 }

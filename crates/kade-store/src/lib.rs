@@ -29,6 +29,7 @@ mod mirror;
 mod mirror_scan;
 mod processing;
 mod records;
+mod sqlite_writer;
 
 pub use automation::{NewSend, OptOut, SendFilter, SendOutcome, SendRecord, send_state};
 pub use backend::{PgStore, SqliteStore};
@@ -36,6 +37,7 @@ pub use crypto::{CryptoError, SecretBox};
 pub use error::StoreError;
 pub use processing::{EventScope, Finished, PROCESSED_EVENTS_KEY};
 pub use records::*;
+pub use sqlite_writer::IngestBatch;
 
 /// A handle to the database. Cheap to clone: every clone shares the same pools.
 #[derive(Clone, Debug)]
@@ -85,6 +87,7 @@ impl Store {
         match self {
             Store::Sqlite(s) => {
                 s.reader.close().await;
+                s.ingest_writer.close().await;
                 s.writer.close().await;
             }
             Store::Postgres(p) => p.pool.close().await,
@@ -102,6 +105,7 @@ fn store_futures_are_send(s: &Store, job: &NewJob, ev: &InboundEvent, effect: &A
     send(Store::open(""));
     send(s.ingest(ev, job));
     send(s.ingest_many(&[]));
+    send(s.ingest_shared(std::sync::Arc::new([])));
     send(s.enqueue(job));
     send(s.claim("", 0, 0, 0));
     send(s.retry_later(0, "", "", 0));

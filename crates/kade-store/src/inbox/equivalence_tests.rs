@@ -1,7 +1,8 @@
 //! Differential check of batched ingest: random batches (repeated inbox keys inside and across
 //! batches, coalescing entities, job dedupe keys, running jobs that must not absorb new events)
 //! through `ingest_many`, several chunks each, must answer and leave the database exactly as the
-//! same events ingested one at a time. Ids are compared by rank: sequences may skip numbers
+//! same events ingested one at a time, and so must the multi-row statement path PostgreSQL
+//! uses (run here on SQLite). Ids are compared by rank: sequences may skip numbers
 //! differently on conflicts, which nothing may depend on.
 
 use std::collections::HashMap;
@@ -90,6 +91,8 @@ async fn batches_behave_exactly_like_one_event_at_a_time() {
     let url = |name: &str| format!("sqlite:{}", dir.join(name).display());
     let batched = Store::open(&url("batched.db")).await.unwrap();
     let single = Store::open(&url("single.db")).await.unwrap();
+    // PostgreSQL's multi-row path, run on SQLite: the ingest writer must match it too.
+    let statements = Store::open(&url("statements.db")).await.unwrap();
     let mut r = Lcg(7);
     for round in 0..4 {
         let items = batch(&mut r, 300, round);
@@ -98,9 +101,13 @@ async fn batches_behave_exactly_like_one_event_at_a_time() {
         for (ev, job) in &items {
             b.push(single.ingest(ev, job).await.unwrap());
         }
-        assert_eq!(snapshot(&batched, &a).await, snapshot(&single, &b).await, "round {round}");
+        let refs: Vec<_> = items.iter().map(|(e, j)| (e, j)).collect();
+        let c = statements.ingest_statements(&refs).await.unwrap();
+        let expected = snapshot(&single, &b).await;
+        assert_eq!(snapshot(&batched, &a).await, expected, "round {round}: batch vs one at a time");
+        assert_eq!(snapshot(&statements, &c).await, expected, "round {round}: multi-row statements");
         // Some queued jobs start running: later events for their entity must get a new job.
-        for s in [&batched, &single] {
+        for s in [&batched, &single, &statements] {
             s.claim("w", 3, 60_000, 10_000).await.unwrap();
         }
     }
