@@ -10,8 +10,9 @@
 //! waiting happens once per batch instead of once per statement.
 //!
 //! Each event is stored exactly as [`crate::Store::ingest`] would store it alone, in batch
-//! order: insert the row (a known key is a duplicate and writes nothing), enqueue its job with
-//! the same upsert as `enqueue_on!` (coalescing into a queued job of its entity), link the two.
+//! order: a known key is a duplicate and writes nothing; otherwise its job is enqueued with the
+//! same upsert as `enqueue_on!` (coalescing into a queued job of its entity) and the row is
+//! inserted already linked to it.
 //! The equivalence tests hold this to the statement-per-chunk path PostgreSQL uses.
 //!
 //! It never fights sqlx's writer for SQLite's one write lock: the caller holds the sqlx writer
@@ -33,12 +34,13 @@ use crate::records::{InboundEvent, Ingested, NewJob};
 /// the writer thread.
 pub type IngestBatch = Arc<[(InboundEvent, NewJob)]>;
 
-const INSERT_EVENT: &str = "INSERT INTO inbox (connection, source, dedupe_key, event, entity_key, headers, body, \
-     verified, received_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
-     ON CONFLICT (dedupe_key) DO NOTHING RETURNING id";
+/// The id AUTOINCREMENT would give the next inbox row: above every id ever used.
+const NEXT_EVENT_ID: &str = "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'inbox'), 0), \
+     COALESCE((SELECT MAX(id) FROM inbox), 0)) + 1";
 const FIND_EVENT: &str = "SELECT id FROM inbox WHERE dedupe_key = ?1";
 const FIND_JOB: &str = "SELECT id FROM jobs WHERE dedupe_key = ?1";
-const LINK: &str = "UPDATE inbox SET job_id = ?1 WHERE id = ?2";
+const INSERT_EVENT: &str = "INSERT INTO inbox (id, connection, source, dedupe_key, event, entity_key, headers, \
+     body, verified, received_ms, job_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 
 enum Request {
     Ingest { items: IngestBatch, reply: oneshot::Sender<Result<Vec<Ingested>, StoreError>> },
@@ -121,39 +123,29 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Request>) {
 }
 
 /// One transaction for the batch; a dropped transaction rolls back, so an error stores nothing.
+///
+/// Each event's row is written once, complete: the writer holds the write lock, so it knows the
+/// id the row will get before inserting it, puts that id in the job's payload, and inserts the
+/// row with its job id. (Inserting first and linking after meant an UPDATE that rewrote every
+/// ~2 KB row a second time.)
 fn ingest(conn: &mut Connection, items: &[(InboundEvent, NewJob)]) -> Result<Vec<Ingested>, StoreError> {
     let now = now_ms();
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut out = Vec::with_capacity(items.len());
     {
-        let mut insert = tx.prepare_cached(INSERT_EVENT)?;
+        let mut next_id: i64 = tx.query_row(NEXT_EVENT_ID, [], |r| r.get(0))?;
         let mut find = tx.prepare_cached(FIND_EVENT)?;
         let mut find_job = tx.prepare_cached(FIND_JOB)?;
         let mut enqueue = tx.prepare_cached(ENQUEUE_SQL)?;
-        let mut link = tx.prepare_cached(LINK)?;
+        let mut insert = tx.prepare_cached(INSERT_EVENT)?;
         for (ev, job) in items {
-            let headers = json_text(&ev.headers)?;
-            let inserted: Option<i64> = insert
-                .query_row(
-                    params![
-                        ev.connection,
-                        ev.source,
-                        ev.dedupe_key,
-                        ev.event,
-                        ev.entity_key,
-                        headers,
-                        ev.body,
-                        ev.verified,
-                        ev.received_ms
-                    ],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(event_id) = inserted else {
-                let event_id = find.query_row([&ev.dedupe_key], |r| r.get(0))?;
+            // A key stored before (or earlier in this batch) is a duplicate: nothing is written.
+            if let Some(event_id) = find.query_row([&ev.dedupe_key], |r| r.get(0)).optional()? {
                 out.push(Ingested::Duplicate { event_id });
                 continue;
-            };
+            }
+            let event_id = next_id;
+            next_id += 1;
             let existing: Option<i64> = match &job.dedupe_key {
                 Some(key) => find_job.query_row([key], |r| r.get(0)).optional()?,
                 None => None,
@@ -177,7 +169,19 @@ fn ingest(conn: &mut Connection, items: &[(InboundEvent, NewJob)]) -> Result<Vec
                     )?
                 }
             };
-            link.execute(params![job_id, event_id])?;
+            insert.execute(params![
+                event_id,
+                ev.connection,
+                ev.source,
+                ev.dedupe_key,
+                ev.event,
+                ev.entity_key,
+                json_text(&ev.headers)?,
+                ev.body,
+                ev.verified,
+                ev.received_ms,
+                job_id
+            ])?;
             out.push(Ingested::Accepted { event_id, job_id });
         }
     }
@@ -188,4 +192,63 @@ fn ingest(conn: &mut Connection, items: &[(InboundEvent, NewJob)]) -> Result<Vec
 /// JSON columns are TEXT, as sqlx's `Json` writes them, so both drivers read each other's rows.
 fn json_text(value: &serde_json::Value) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Invalid(format!("value not serialisable as JSON: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::Store;
+    use crate::records::{InboundEvent, Ingested, NewJob};
+
+    fn item(key: &str) -> (InboundEvent, NewJob) {
+        let ev = InboundEvent {
+            connection: "c".into(),
+            source: "webhook".into(),
+            dedupe_key: key.into(),
+            event: "e".into(),
+            entity_key: Some("p:1".into()),
+            headers: json!({}),
+            body: b"{}".to_vec(),
+            verified: true,
+            received_ms: 1,
+        };
+        let job = NewJob {
+            kind: "k".into(),
+            entity_key: Some("p:1".into()),
+            payload: json!({}),
+            run_at_ms: 0,
+            max_attempts: 3,
+            dedupe_key: None,
+            priority: 0,
+        };
+        (ev, job)
+    }
+
+    fn event_id(i: Ingested) -> i64 {
+        match i {
+            Ingested::Accepted { event_id, .. } | Ingested::Duplicate { event_id } => event_id,
+        }
+    }
+
+    /// The writer picks row ids itself; they must keep AUTOINCREMENT's promise of never reusing
+    /// an id, even one whose row was deleted, and the job must point at the row it got.
+    #[tokio::test]
+    async fn ids_are_never_reused_and_the_job_points_at_its_row() {
+        let dir = std::env::temp_dir().join(format!("kade_writer_ids_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&format!("sqlite:{}", dir.join("w.db").display())).await.unwrap();
+        let first = store.ingest_many(&[item("a"), item("b")]).await.unwrap();
+        let newest = event_id(first[1]);
+        let Store::Sqlite(s) = &store else { unreachable!() };
+        sqlx::query("DELETE FROM inbox WHERE id = $1").bind(newest).execute(&s.writer).await.unwrap();
+        let again = store.ingest(&item("c").0, &item("c").1).await.unwrap();
+        let Ingested::Accepted { event_id, job_id } = again else { panic!("{again:?}") };
+        assert!(event_id > newest, "id {event_id} reused after {newest} was deleted");
+        let job = store.jobs(None, 10).await.unwrap().into_iter().find(|j| j.id == job_id).unwrap();
+        assert_eq!(job.payload["event_id"], json!(event_id));
+        assert_eq!(store.event(event_id).await.unwrap().unwrap().job_id, Some(job_id));
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
