@@ -16,7 +16,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use kade_store::{InboundEvent, IngestBatch, Ingested, NewJob, Store, StoreError};
+use kade_store::{InboundEvent, IngestBatch, IngestTurn, Ingested, NewJob, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 /// Largest batch committed at once by default. Big enough that the fsync is amortised, small
@@ -32,8 +32,12 @@ const QUEUE_DEPTH: usize = 8 * DEFAULT_MAX_BATCH;
 /// error without trying (see the fallback in `run`).
 const FALLBACK_FAILURES: usize = 3;
 
-/// Batches committed at once on PostgreSQL (see `run`); leaves pool connections for workers.
+/// Batches committed at once on PostgreSQL (see `run_concurrent`); leaves pool connections for
+/// workers.
 const PG_IN_FLIGHT: usize = 4;
+
+/// Batches committed back to back in one SQLite writer turn at most (see `run_in_turns`).
+const TURN_BATCHES: usize = 8;
 
 type Reply = oneshot::Sender<Result<Ingested, StoreError>>;
 
@@ -116,43 +120,94 @@ fn stopped() -> StoreError {
     StoreError::Invalid("the ingest batcher has stopped (Kade is shutting down)".into())
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<Item>, max_batch: usize, counters: Arc<Counters>) {
-    // SQLite has one writer: a second transaction in flight would only wait for it, and take
-    // items out of the channel that could have joined the next batch. PostgreSQL commits
-    // concurrent transactions in parallel (the store's pool has 10 connections), so there a few
-    // batches may be in flight at once.
-    let in_flight = if matches!(store, Store::Postgres(_)) { PG_IN_FLIGHT } else { 1 };
+async fn run(store: Store, rx: mpsc::Receiver<Item>, max_batch: usize, counters: Arc<Counters>) {
+    match store {
+        Store::Postgres(_) => run_concurrent(store, rx, max_batch, counters).await,
+        Store::Sqlite(_) => run_in_turns(store, rx, max_batch, counters).await,
+    }
+}
+
+/// SQLite has one writer: a second transaction in flight would only wait for it, and take items
+/// out of the channel that could have joined the next batch. So batches go one after another,
+/// in turns: the loop takes the writer once ([`Store::ingest_turn`]) and, while deliveries keep
+/// arriving, hands batch after batch to it without giving it up in between, which keeps the
+/// writer thread from idling while this task is rescheduled. A turn ends when the queue is
+/// empty, or after [`TURN_BATCHES`] so that the store's other writes (workers finishing jobs)
+/// get the writer in time.
+async fn run_in_turns(store: Store, mut rx: mpsc::Receiver<Item>, max_batch: usize, counters: Arc<Counters>) {
+    let mut waiting: Vec<Item> = Vec::with_capacity(max_batch);
+    loop {
+        // `recv_many` waits for the first item, then takes whatever else is already queued: the
+        // batch is exactly what accumulated during the previous commit.
+        if waiting.is_empty() && rx.recv_many(&mut waiting, max_batch).await == 0 {
+            break;
+        }
+        let turn = match store.ingest_turn().await {
+            Ok(turn) => turn,
+            Err(e) => {
+                tracing::error!(error = %e, "the store refused an ingest turn");
+                fail_all(std::mem::take(&mut waiting), &e);
+                continue;
+            }
+        };
+        for _ in 0..TURN_BATCHES {
+            let batch = std::mem::replace(&mut waiting, Vec::with_capacity(max_batch));
+            commit(&store, &turn, batch, &counters).await;
+            // What arrived during that commit, without waiting: an empty queue ends the turn.
+            while waiting.len() < max_batch {
+                match rx.try_recv() {
+                    Ok(item) => waiting.push(item),
+                    Err(_) => break,
+                }
+            }
+            if waiting.is_empty() {
+                break;
+            }
+        }
+    }
+}
+
+/// PostgreSQL commits concurrent transactions in parallel (the store's pool has 10
+/// connections), so there a few batches may be in flight at once.
+async fn run_concurrent(store: Store, mut rx: mpsc::Receiver<Item>, max_batch: usize, counters: Arc<Counters>) {
     let mut running = tokio::task::JoinSet::new();
     let mut waiting: Vec<Item> = Vec::with_capacity(max_batch);
-    // `recv_many` waits for the first item, then takes whatever else is already queued: the
-    // batch is exactly what accumulated during the previous commit.
     while rx.recv_many(&mut waiting, max_batch).await > 0 {
         let mut batch = std::mem::replace(&mut waiting, Vec::with_capacity(max_batch));
-        if in_flight > 1 {
-            // Concurrent transactions lock job rows (one queued job per entity); taking them in
-            // the same order in every batch means two batches can wait for each other but never
-            // deadlock. The sort is stable, so in-batch duplicates keep their order.
-            batch.sort_by(|a, b| a.job.entity_key.cmp(&b.job.entity_key));
-        }
-        let n = batch.len() as u64;
-        counters.batches.fetch_add(1, Ordering::Relaxed);
-        counters.items.fetch_add(n, Ordering::Relaxed);
-        counters.largest.fetch_max(n, Ordering::Relaxed);
+        // Concurrent transactions lock job rows (one queued job per entity); taking them in the
+        // same order in every batch means two batches can wait for each other but never
+        // deadlock. The sort is stable, so in-batch duplicates keep their order.
+        batch.sort_by(|a, b| a.job.entity_key.cmp(&b.job.entity_key));
         let (store, counters) = (store.clone(), counters.clone());
         running.spawn(async move {
-            let (items, replies): (Vec<_>, Vec<_>) = batch.into_iter().map(|i| ((i.event, i.job), i.reply)).unzip();
-            commit(&store, items.into(), replies, &counters).await;
+            match store.ingest_turn().await {
+                Ok(turn) => commit(&store, &turn, batch, &counters).await,
+                Err(e) => fail_all(batch, &e),
+            }
         });
-        while running.len() >= in_flight {
+        while running.len() >= PG_IN_FLIGHT {
             let _ = running.join_next().await;
         }
     }
     while running.join_next().await.is_some() {}
 }
 
+/// Answers every item of `batch` with a copy of `e`: nothing of them was stored.
+fn fail_all(batch: Vec<Item>, e: &StoreError) {
+    for item in batch {
+        let _ = item.reply.send(Err(StoreError::Invalid(format!("not stored: {e}"))));
+    }
+}
+
 /// Commits one batch and answers every caller in it.
-async fn commit(store: &Store, items: IngestBatch, mut replies: Vec<Reply>, counters: &Counters) {
-    match store.ingest_shared(items.clone()).await {
+async fn commit(store: &Store, turn: &IngestTurn, batch: Vec<Item>, counters: &Counters) {
+    let n = batch.len() as u64;
+    counters.batches.fetch_add(1, Ordering::Relaxed);
+    counters.items.fetch_add(n, Ordering::Relaxed);
+    counters.largest.fetch_max(n, Ordering::Relaxed);
+    let (items, mut replies): (Vec<_>, Vec<_>) = batch.into_iter().map(|i| ((i.event, i.job), i.reply)).unzip();
+    let items: IngestBatch = items.into();
+    match store.ingest_in_turn(turn, items.clone()).await {
         Ok(results) if results.len() == replies.len() => {
             for (reply, result) in replies.into_iter().zip(results) {
                 // The caller may have gone (client hung up): the event is stored anyway, and
@@ -183,7 +238,10 @@ async fn commit(store: &Store, items: IngestBatch, mut replies: Vec<Reply>, coun
             let mut failures = 0;
             for ((event, job), reply) in items.iter().zip(replies) {
                 let result = if failures < FALLBACK_FAILURES {
-                    store.ingest(event, job).await
+                    let one: IngestBatch = Arc::new([(event.clone(), job.clone())]);
+                    store.ingest_in_turn(turn, one).await.and_then(|mut out| {
+                        out.pop().ok_or_else(|| StoreError::Invalid("ingest produced no result".into()))
+                    })
                 } else {
                     Err(StoreError::Invalid(format!("not stored: the batch transaction failed ({e})")))
                 };

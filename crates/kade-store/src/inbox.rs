@@ -130,6 +130,12 @@ macro_rules! ingest_chunk {
     }};
 }
 
+/// The right to write ingest batches; see [`Store::ingest_turn`].
+#[derive(Debug)]
+pub struct IngestTurn {
+    _sqlite_writer: Option<sqlx::pool::PoolConnection<sqlx::Sqlite>>,
+}
+
 impl Store {
     /// Stores `ev` and enqueues `job` for it atomically. A duplicate (same `dedupe_key`) writes
     /// nothing and returns the first event's id. The job's payload, when it is a JSON object,
@@ -155,14 +161,32 @@ impl Store {
     /// holds the sqlx writer's only connection, so no other write runs meanwhile. PostgreSQL:
     /// a fixed handful of multi-row statements per chunk ([`Store::ingest_statements`]).
     pub async fn ingest_shared(&self, items: IngestBatch) -> Result<Vec<Ingested>, StoreError> {
+        let turn = self.ingest_turn().await?;
+        self.ingest_in_turn(&turn, items).await
+    }
+
+    /// Takes the right to write ingest batches, for as many batches in a row as the caller
+    /// likes: on SQLite it holds sqlx's single writer connection, so no other write can start
+    /// until the turn is dropped; on PostgreSQL it holds nothing. Why: a grouped-commit loop
+    /// that takes the writer once for several back-to-back batches hands the next batch to the
+    /// writer thread without first queueing for the connection again. Hold it briefly: every
+    /// other write of the store waits for it.
+    pub async fn ingest_turn(&self) -> Result<IngestTurn, StoreError> {
+        Ok(IngestTurn {
+            _sqlite_writer: match self {
+                Store::Sqlite(s) => Some(s.writer.acquire().await?),
+                Store::Postgres(_) => None,
+            },
+        })
+    }
+
+    /// [`Store::ingest_shared`] inside a turn the caller holds (see [`Store::ingest_turn`]).
+    pub async fn ingest_in_turn(&self, _turn: &IngestTurn, items: IngestBatch) -> Result<Vec<Ingested>, StoreError> {
         if items.is_empty() {
             return Ok(Vec::new());
         }
         match self {
-            Store::Sqlite(s) => {
-                let _write_lock = s.writer.acquire().await?;
-                s.ingest_writer.ingest(items).await
-            }
+            Store::Sqlite(s) => s.ingest_writer.ingest(items).await,
             Store::Postgres(_) => {
                 let refs: Vec<(&InboundEvent, &NewJob)> = items.iter().map(|(e, j)| (e, j)).collect();
                 retry_on_conflict!(self.ingest_statements(&refs).await)

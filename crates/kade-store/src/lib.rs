@@ -35,6 +35,7 @@ pub use automation::{NewSend, OptOut, SendFilter, SendOutcome, SendRecord, send_
 pub use backend::{PgStore, SqliteStore};
 pub use crypto::{CryptoError, SecretBox};
 pub use error::StoreError;
+pub use inbox::IngestTurn;
 pub use processing::{EventScope, Finished, PROCESSED_EVENTS_KEY};
 pub use records::*;
 pub use sqlite_writer::IngestBatch;
@@ -106,6 +107,7 @@ fn store_futures_are_send(s: &Store, job: &NewJob, ev: &InboundEvent, effect: &A
     send(s.ingest(ev, job));
     send(s.ingest_many(&[]));
     send(s.ingest_shared(std::sync::Arc::new([])));
+    send(s.ingest_turn());
     send(s.enqueue(job));
     send(s.claim("", 0, 0, 0));
     send(s.retry_later(0, "", "", 0));

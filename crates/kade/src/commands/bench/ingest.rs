@@ -32,7 +32,7 @@ use kade_sim::picqer::{PicqerSimConfig, RunningSim, start};
 use kade_store::{InboundEvent, NewJob, Store};
 use serde_json::{Value, json};
 
-use super::load;
+use super::{cpu, load};
 use crate::cli::BenchIngestArgs;
 
 const EVENT: &str = "products.free_stock_changed";
@@ -47,6 +47,8 @@ struct Run {
     latencies: Vec<Duration>,
     stats: BatchStats,
     stored: i64,
+    /// CPU spent during the timed run, per thread name.
+    cpu: Vec<(String, Duration)>,
 }
 
 impl Run {
@@ -157,6 +159,22 @@ fn report(run: &Run, n: usize) {
         run.stats.largest,
         run.stats.fallbacks
     );
+    let total: Duration = run.cpu.iter().map(|(_, d)| *d).sum();
+    if !total.is_zero() {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) as f64;
+        println!(
+            "  CPU during the run:                      {:>9.1} µs per webhook, {:.0}% of {cores} cores busy",
+            total.as_secs_f64() * 1e6 / run.latencies.len().max(1) as f64,
+            100.0 * total.as_secs_f64() / (run.wall.as_secs_f64() * cores)
+        );
+        let parts: Vec<String> = run
+            .cpu
+            .iter()
+            .take(4)
+            .map(|(name, d)| format!("{name} {:.0}%", 100.0 * d.as_secs_f64() / total.as_secs_f64()))
+            .collect();
+        println!("    by thread: {} (load generator included)", parts.join(", "));
+    }
     let verdict = if run.stored == n as i64 { "none lost, none doubled" } else { "MISMATCH" };
     println!("  inbox after the run:                     {:>9} events of {n} sent ({verdict})", run.stored);
 }
@@ -195,6 +213,7 @@ async fn run_ingress(args: &BenchIngestArgs, database_url: &str) -> anyhow::Resu
     }
     let requests = Arc::new(requests);
     let next = Arc::new(AtomicUsize::new(0));
+    let cpu_before = cpu::sample();
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for mut conn in conns {
@@ -219,12 +238,13 @@ async fn run_ingress(args: &BenchIngestArgs, database_url: &str) -> anyhow::Resu
         latencies.extend(done??);
     }
     let wall = started.elapsed();
+    let cpu = cpu::spent(&cpu_before, &cpu::sample());
     latencies.sort_unstable();
     let stats = hub.ingest.stats();
     let stored = hub.engine.store().count_events().await? - before;
     hub.stop().await;
     sim.shutdown().await;
-    Ok(Run { wall, latencies, stats, stored })
+    Ok(Run { wall, latencies, stats, stored, cpu })
 }
 
 fn hub_options(sim: &RunningSim, database_url: &str, workers: bool) -> anyhow::Result<HubOptions> {

@@ -1,6 +1,7 @@
 //! `kade bench`: performance figures, each a ratio against a floor measured in the same run.
 
 mod agent;
+mod cpu;
 mod ingest;
 mod load;
 mod picqer;
