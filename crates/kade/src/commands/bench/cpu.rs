@@ -56,7 +56,7 @@ pub fn spent(before: &Sample, after: &Sample) -> Vec<(String, Duration)> {
         .filter(|(_, t)| *t > 0)
         .map(|(n, t)| (n, Duration::from_millis(t * 1000 / TICKS_PER_SEC)))
         .collect();
-    out.sort_by(|a, b| b.1.cmp(&a.1));
+    out.sort_by_key(|(_, d)| std::cmp::Reverse(*d));
     out
 }
 
