@@ -251,4 +251,29 @@ mod tests {
         store.close().await;
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    /// While a caller holds an ingest turn, the store's other writes wait (they would otherwise
+    /// meet SQLite's busy lock and sleep); the holder keeps writing; the end of the turn lets
+    /// them through.
+    #[tokio::test]
+    async fn a_turn_keeps_other_writes_out_until_it_ends() {
+        let dir = std::env::temp_dir().join(format!("kade_writer_turn_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = Store::open(&format!("sqlite:{}", dir.join("t.db").display())).await.unwrap();
+        let turn = store.ingest_turn().await.unwrap();
+        let other = {
+            let (store, job) = (store.clone(), item("x").1);
+            tokio::spawn(async move { store.enqueue(&job).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!other.is_finished(), "a write ran during someone else's ingest turn");
+        let out = store.ingest_in_turn(&turn, std::sync::Arc::new([item("a"), item("b")])).await.unwrap();
+        assert_eq!(out.len(), 2);
+        drop(turn);
+        let job_id = tokio::time::timeout(std::time::Duration::from_secs(5), other).await.unwrap().unwrap().unwrap();
+        assert!(job_id > 0);
+        assert_eq!(store.count_events().await.unwrap(), 2);
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
