@@ -14,8 +14,9 @@ use crate::{Store, StoreError};
 
 /// Inserts a queued job, or merges it into the queued job of the same (kind, entity): earliest
 /// `run_at`, highest priority, newest payload, first dedupe key. Binds kind, entity, payload,
-/// priority, max_attempts, run_at, dedupe key, now; returns the job's id. Shared by
-/// `enqueue_on!` and the SQLite ingest writer, so both coalesce exactly alike.
+/// priority, max_attempts, run_at, dedupe key, now; returns the job's id. The SQLite ingest
+/// writer applies the same rule in two steps (`sqlite_writer.rs`); the inbox equivalence test
+/// holds the two to the same result.
 pub(crate) const ENQUEUE_SQL: &str = "INSERT INTO jobs (kind, entity_key, payload, state, priority, attempts, \
      max_attempts, run_at_ms, dedupe_key, created_ms, updated_ms) \
      VALUES ($1, $2, $3, 'queued', $4, 0, $5, $6, $7, $8, $8) \
