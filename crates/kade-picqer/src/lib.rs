@@ -15,7 +15,6 @@
 //! - **Webhook verification** over the raw bytes in constant time ([`webhook`]).
 
 mod api;
-pub mod calls;
 mod config;
 mod connect;
 mod error;
@@ -26,7 +25,6 @@ pub mod types;
 pub mod webhook;
 
 pub use api::orders::CancelMode;
-pub use calls::recorded;
 pub use config::{ApiKey, ClientConfig};
 pub use connect::{ConnectError, ConnectionInfo};
 pub use error::{ErrorClass, PicqerError, codes};

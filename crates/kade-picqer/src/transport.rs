@@ -214,7 +214,7 @@ impl PicqerClient {
                 Err(e) => Err(e),
             };
             let answered = outcome.as_ref().ok().map(|(status, _)| *status);
-            crate::calls::note(call.method.as_str(), &call.path, answered, started.elapsed());
+            kade_calls::note("picqer", call.method.as_str(), &call.path, answered, started.elapsed());
             let retry_delay = match outcome {
                 Ok((status, body)) if (200..300).contains(&status) => return Ok(body),
                 Ok((429, _)) => {

@@ -108,13 +108,13 @@ impl PrestaClient {
         let resp = match req.send().await {
             Ok(resp) => resp,
             Err(e) => {
-                crate::calls::note(method.as_str(), path, None, started.elapsed());
+                kade_calls::note("prestashop", method.as_str(), path, None, started.elapsed());
                 return Err(transport(e));
             }
         };
         let status = resp.status().as_u16();
         let text = resp.text().await;
-        crate::calls::note(method.as_str(), path, Some(status), started.elapsed());
+        kade_calls::note("prestashop", method.as_str(), path, Some(status), started.elapsed());
         let text = text.map_err(transport)?;
         if !(200..300).contains(&status) {
             return Err(error_from(&method, path, status, &text));

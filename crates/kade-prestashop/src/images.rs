@@ -41,7 +41,7 @@ impl PrestaClient {
         let resp = match sent {
             Ok(resp) => resp,
             Err(e) => {
-                crate::calls::note("GET", &path, None, started.elapsed());
+                kade_calls::note("prestashop", "GET", &path, None, started.elapsed());
                 return Err(transport(e));
             }
         };
@@ -53,7 +53,7 @@ impl PrestaClient {
             .unwrap_or("application/octet-stream")
             .to_owned();
         let body = resp.bytes().await;
-        crate::calls::note("GET", &path, Some(status), started.elapsed());
+        kade_calls::note("prestashop", "GET", &path, Some(status), started.elapsed());
         let body = body.map_err(transport)?;
         if status == 404 {
             return Ok(None);

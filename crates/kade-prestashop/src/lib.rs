@@ -6,7 +6,6 @@
 //! the only input format; and it updates objects by re-sending the whole object it just read,
 //! because a PUT nulls every field it does not carry.
 
-pub mod calls;
 pub mod client;
 pub mod error;
 mod images;
@@ -14,7 +13,6 @@ pub mod object;
 pub mod types;
 pub mod xml;
 
-pub use calls::{Call, recorded};
 pub use client::{PrestaClient, PrestaConfig};
 pub use error::{ErrorClass, PrestaError};
 pub use images::ProductImage;

@@ -6,6 +6,7 @@
 //! anyway: no extra write, not even on the stock path. A failed attempt gets one log entry with
 //! the calls it made (that is where an operator looks for the 401 or the timeout).
 
+use kade_calls::Call;
 use kade_store::{AuditEntry, Job};
 
 use super::PrestaShop;
@@ -14,41 +15,6 @@ use crate::jobs::JobError;
 /// Calls listed one by one on an entry; a full stock sync may make thousands, and the totals
 /// below still count them all.
 const LISTED: usize = 50;
-
-/// One partner call, whichever client made it.
-pub(super) struct Call {
-    system: &'static str,
-    method: String,
-    path: String,
-    status: Option<u16>,
-    ms: u64,
-    at_ms: i64,
-}
-
-/// Both clients' records as one list, in the order the calls started.
-pub(super) fn merged(shop: &[kade_prestashop::Call], picqer: &[kade_picqer::calls::Call]) -> Vec<Call> {
-    let mut all: Vec<Call> = shop
-        .iter()
-        .map(|c| Call {
-            system: "prestashop",
-            method: c.method.clone(),
-            path: c.path.clone(),
-            status: c.status,
-            ms: c.ms,
-            at_ms: c.at_ms,
-        })
-        .chain(picqer.iter().map(|c| Call {
-            system: "picqer",
-            method: c.method.clone(),
-            path: c.path.clone(),
-            status: c.status,
-            ms: c.ms,
-            at_ms: c.at_ms,
-        }))
-        .collect();
-    all.sort_by_key(|c| c.at_ms);
-    all
-}
 
 fn summary(calls: &[Call]) -> serde_json::Map<String, serde_json::Value> {
     let listed: Vec<serde_json::Value> = calls

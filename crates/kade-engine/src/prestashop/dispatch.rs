@@ -27,9 +27,8 @@ pub(crate) async fn handle(
     job: &Job,
 ) -> Result<Option<AuditEntry>, JobError> {
     let shop = shop_of(engine, job)?;
-    let work = kade_picqer::recorded(run(engine, picqer, &shop, kind, job));
-    let ((result, picqer_calls), shop_calls) = kade_prestashop::recorded(work).await;
-    calls::attach(&shop, job, result, &calls::merged(&shop_calls, &picqer_calls)).await
+    let (result, calls) = kade_calls::recorded(run(engine, picqer, &shop, kind, job)).await;
+    calls::attach(&shop, job, result, &calls).await
 }
 
 async fn run(
