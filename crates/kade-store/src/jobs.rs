@@ -12,21 +12,33 @@ use crate::backend::now_ms;
 use crate::records::{Job, JobOutcome, NewJob, job_state};
 use crate::{Store, StoreError};
 
+/// The text of [`MERGE_QUEUED`], as a macro so that `concat!` can build [`ENQUEUE_SQL`] from it.
+macro_rules! merge_queued {
+    () => {
+        " ON CONFLICT (kind, entity_key) WHERE state = 'queued' AND entity_key IS NOT NULL DO UPDATE SET \
+         payload = excluded.payload, \
+         run_at_ms = CASE WHEN excluded.run_at_ms < jobs.run_at_ms THEN excluded.run_at_ms ELSE jobs.run_at_ms END, \
+         priority = CASE WHEN excluded.priority > jobs.priority THEN excluded.priority ELSE jobs.priority END, \
+         dedupe_key = COALESCE(jobs.dedupe_key, excluded.dedupe_key), \
+         updated_ms = excluded.updated_ms"
+    };
+}
+
 /// Inserts a queued job, or merges it into the queued job of the same (kind, entity): earliest
 /// `run_at`, highest priority, newest payload, first dedupe key. Binds kind, entity, payload,
 /// priority, max_attempts, run_at, dedupe key, now; returns the job's id. The SQLite ingest
 /// writer applies the same rule in two steps (`sqlite_writer.rs`); the inbox equivalence test
 /// holds the two to the same result.
-pub(crate) const ENQUEUE_SQL: &str = "INSERT INTO jobs (kind, entity_key, payload, state, priority, attempts, \
-     max_attempts, run_at_ms, dedupe_key, created_ms, updated_ms) \
-     VALUES ($1, $2, $3, 'queued', $4, 0, $5, $6, $7, $8, $8) \
-     ON CONFLICT (kind, entity_key) WHERE state = 'queued' AND entity_key IS NOT NULL DO UPDATE SET \
-     payload = excluded.payload, \
-     run_at_ms = CASE WHEN excluded.run_at_ms < jobs.run_at_ms THEN excluded.run_at_ms ELSE jobs.run_at_ms END, \
-     priority = CASE WHEN excluded.priority > jobs.priority THEN excluded.priority ELSE jobs.priority END, \
-     dedupe_key = COALESCE(jobs.dedupe_key, excluded.dedupe_key), \
-     updated_ms = excluded.updated_ms \
-     RETURNING id";
+pub(crate) const ENQUEUE_SQL: &str = concat!(
+    "INSERT INTO jobs (kind, entity_key, payload, state, priority, attempts, max_attempts, run_at_ms, \
+     dedupe_key, created_ms, updated_ms) VALUES ($1, $2, $3, 'queued', $4, 0, $5, $6, $7, $8, $8)",
+    merge_queued!(),
+    " RETURNING id"
+);
+
+/// The upsert's merge into the queued job of the same (kind, entity), for the one-row and the
+/// multi-row (`inbox/plan.rs`) inserts alike.
+pub(crate) const MERGE_QUEUED: &str = merge_queued!();
 
 /// Inserts `$job` on the executor `$conn` (a transaction), coalescing into a queued job of the
 /// same kind and entity, and yields its id. A macro rather than a function so that the one body

@@ -122,15 +122,9 @@ pub(super) fn select_queued_sql(style: Style, kinds: usize, entities: usize) -> 
 pub(super) fn upsert_jobs_sql(style: Style, rows: usize) -> String {
     format!(
         "INSERT INTO jobs (kind, entity_key, payload, priority, max_attempts, run_at_ms, dedupe_key, \
-         created_ms, updated_ms, state, attempts) VALUES {} \
-         ON CONFLICT (kind, entity_key) WHERE state = 'queued' AND entity_key IS NOT NULL DO UPDATE SET \
-         payload = excluded.payload, \
-         run_at_ms = CASE WHEN excluded.run_at_ms < jobs.run_at_ms THEN excluded.run_at_ms ELSE jobs.run_at_ms END, \
-         priority = CASE WHEN excluded.priority > jobs.priority THEN excluded.priority ELSE jobs.priority END, \
-         dedupe_key = COALESCE(jobs.dedupe_key, excluded.dedupe_key), \
-         updated_ms = excluded.updated_ms \
-         RETURNING id, kind, entity_key",
-        tuples_with(style, rows, 9, ", 'queued', 0")
+         created_ms, updated_ms, state, attempts) VALUES {}{} RETURNING id, kind, entity_key",
+        tuples_with(style, rows, 9, ", 'queued', 0"),
+        crate::jobs::MERGE_QUEUED
     )
 }
 
