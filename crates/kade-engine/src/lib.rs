@@ -7,6 +7,7 @@
 //! takes the job again. Handlers are written to be safe to run twice.
 
 pub mod automation;
+mod calls;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;

@@ -16,8 +16,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use kade_core::backoff;
-use kade_store::{AuditEntry, EventScope, Finished, Job, JobOutcome, SecretBox, Store, StoreError};
+use kade_store::{AuditEntry, Job, SecretBox, Store, StoreError};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
@@ -26,6 +25,9 @@ use crate::metrics::Metrics;
 use crate::now_ms;
 use crate::picqer::PicqerConnection;
 use crate::prestashop::PrestaShop;
+
+#[path = "worker_outcome.rs"]
+mod outcome;
 
 /// Worker settings.
 #[derive(Clone, Debug)]
@@ -284,86 +286,13 @@ impl Engine {
                 }
             }
         };
-        let result = tokio::select! {
-            r = self.handle(&job) => r,
-            () = heartbeat => Err(JobError::Transient("lease lost while running".into())),
+        // Every partner call the handler makes is recorded and listed on the entry for this
+        // attempt (principle 9; `crate::calls`). Shop jobs record and list their own.
+        let (result, calls) = tokio::select! {
+            r = kade_calls::recorded(self.handle(&job)) => r,
+            () = heartbeat => (Err(JobError::Transient("lease lost while running".into())), Vec::new()),
         };
-        self.record(&job, result).await;
-    }
-
-    async fn record(&self, job: &Job, result: Result<Option<AuditEntry>, JobError>) {
-        let connection = job.payload.get("connection").and_then(|c| c.as_str()).map(str::to_string);
-        let outcome = match result {
-            Ok(effect) => self.finish(job, effect, connection).await,
-            Err(error) => self.fail(job, &error, connection).await,
-        };
-        self.inner.metrics.inc("kade_jobs_total", &format!("kind=\"{}\",outcome=\"{outcome}\"", job.kind));
-    }
-
-    /// Records a failed attempt: a dead letter for a permanent error, otherwise a reschedule with
-    /// backoff (or a dead letter once attempts run out), plus a log line in the audit.
-    async fn fail(&self, job: &Job, error: &JobError, connection: Option<String>) -> &'static str {
-        let (store, worker) = (&self.inner.store, &self.inner.cfg.worker_id);
-        let outcome = match error {
-            JobError::Permanent(msg) => store.fail_permanently(job.id, worker, msg).await.map(|_| "dead"),
-            e => {
-                let attempt = u32::try_from(job.attempts.max(1) - 1).unwrap_or(0);
-                let cfg = &self.inner.cfg;
-                let delay =
-                    backoff::delay(attempt, cfg.backoff_base, cfg.backoff_cap, fastrand::f64()).max(e.min_delay());
-                store
-                    .retry_later(job.id, worker, &e.to_string(), self.now_ms() + delay.as_millis() as i64)
-                    .await
-                    .map(|o| if matches!(o, JobOutcome::Dead) { "dead" } else { "retry" })
-            }
-        };
-        let outcome = outcome.unwrap_or_else(|e| {
-            tracing::error!(job = job.id, error = %e, "could not record the job outcome; its lease will expire");
-            "unrecorded"
-        });
-        // A failed attempt's entry is a log line, not an effect: a crash may lose or repeat it.
-        let entry = AuditEntry {
-            at_ms: now_ms(),
-            connection,
-            entity: job.entity_key.clone(),
-            action: format!("job {outcome}"),
-            detail: serde_json::json!({
-                "job": job.id, "kind": job.kind, "attempt": job.attempts, "outcome": outcome,
-                "error": error.to_string(),
-            }),
-        };
-        if let Err(e) = store.audit(&entry).await {
-            tracing::warn!(error = %e, "audit write failed");
-        }
-        outcome
-    }
-
-    /// Commits a successful job: its completion, its effect entry (the handler's, or a plain
-    /// "job done" line) and the processed mark on its events, together, under the lease.
-    async fn finish(&self, job: &Job, effect: Option<AuditEntry>, connection: Option<String>) -> &'static str {
-        let mut effect = effect.unwrap_or_else(|| AuditEntry {
-            at_ms: now_ms(),
-            connection,
-            entity: job.entity_key.clone(),
-            action: "job done".into(),
-            detail: serde_json::json!({}),
-        });
-        if let Some(detail) = effect.detail.as_object_mut() {
-            detail.insert("job".into(), job.id.into());
-            detail.insert("kind".into(), job.kind.clone().into());
-            detail.insert("attempt".into(), job.attempts.into());
-        }
-        match self.inner.store.finish_job(job.id, &self.inner.cfg.worker_id, &event_scope(job), &effect).await {
-            Ok(Finished::Done { .. }) => "done",
-            Ok(Finished::LeaseLost) => {
-                tracing::warn!(job = job.id, "lease lost before the job finished; its work is left to the new owner");
-                "lease_lost"
-            }
-            Err(e) => {
-                tracing::error!(job = job.id, error = %e, "could not record the job outcome; its lease will expire");
-                "unrecorded"
-            }
-        }
+        self.record(&job, result, &calls).await;
     }
 
     /// Dispatches a job to its handler.
@@ -400,20 +329,5 @@ impl Engine {
             JobKind::HookSupervise => conn.supervise(self).await.map(|_| None),
             JobKind::AutomationSend => crate::automation::run(self, &conn, job).await.map(Some),
         }
-    }
-}
-
-/// The inbox events a successful job accounts for. A product refresh re-reads the product, so
-/// it covers every earlier event of that product (coalesced into it, or left by a job it
-/// superseded); any other job covers the event in its payload.
-fn event_scope(job: &Job) -> EventScope {
-    let Some(event) = job.payload.get("event_id").and_then(|v| v.as_i64()) else {
-        return EventScope::None;
-    };
-    match (JobKind::parse(&job.kind), &job.entity_key) {
-        (Some(JobKind::ProductRefresh), Some(entity)) => {
-            EventScope::EntityUpTo { entity_key: entity.clone(), up_to: event }
-        }
-        _ => EventScope::One(event),
     }
 }

@@ -207,7 +207,7 @@ async fn walkthrough(sim: &RunningSim, hub: &Hub, products: usize) -> anyhow::Re
     );
     println!("   Its timeline in Kade's audit log:");
     for a in store.audit_for(&entity, 10).await?.iter().rev() {
-        println!("     {}  {}", a.action, a.detail);
+        print_entry(a);
     }
     let counts = store.queue_counts().await?;
     println!("7. Queue: {counts:?}. Every event is durable in the inbox and replayable; nothing was lost or doubled.");
@@ -220,4 +220,21 @@ fn random_key() -> anyhow::Result<Vec<u8>> {
     let mut bytes = vec![0u8; 32];
     ring::rand::SystemRandom::new().fill(&mut bytes).map_err(|_| anyhow::anyhow!("the OS random source failed"))?;
     Ok(bytes)
+}
+
+/// One audit entry: its action and detail, then the partner calls it lists one per line (they
+/// are what a newcomer should see: which request to Picqer each step cost).
+fn print_entry(entry: &kade_store::AuditEntry) {
+    let mut detail = entry.detail.clone();
+    let calls = detail.as_object_mut().and_then(|d| {
+        d.remove("calls_total");
+        d.remove("calls_ms");
+        d.remove("calls")
+    });
+    println!("     {}  {}", entry.action, detail);
+    for c in calls.as_ref().and_then(|c| c.as_array()).into_iter().flatten() {
+        let text = |k: &str| c[k].as_str().unwrap_or("?").to_string();
+        let status = c["status"].as_u64().map_or_else(|| "no answer".to_string(), |s| s.to_string());
+        println!("       {} {} {} → {status} in {} ms", text("system"), text("method"), text("path"), c["ms"]);
+    }
 }

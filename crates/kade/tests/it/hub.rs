@@ -401,6 +401,30 @@ async fn a_failing_partner_ends_in_dead_letters_and_replay_recovers() {
         let dead = admin_get(&hub, "/dead-letters").await;
         assert_eq!(dead[0]["id"], job, "{dead}");
         assert!(dead[0]["last_error"].as_str().unwrap().contains("500"), "{dead}");
+        // Each failed attempt's entry lists the Picqer calls it made (principle 9), retries
+        // inside the client included.
+        let entity = format!("main/product/{}", p.idproduct);
+        let product_path = format!("/products/{}", p.idproduct);
+        let call_of = |c: &Value| (c["system"].clone(), c["method"].clone(), c["path"].clone(), c["status"].clone());
+        let failures: Vec<_> = hub
+            .engine
+            .store()
+            .audit_for(&entity, 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action.starts_with("job retry") || e.action.starts_with("job dead"))
+            .collect();
+        assert_eq!(failures.len(), 2, "one entry per attempt: {failures:?}");
+        for failed in &failures {
+            let calls: Vec<_> = failed.detail["calls"].as_array().expect("calls listed").iter().map(call_of).collect();
+            assert!(!calls.is_empty());
+            assert!(
+                calls.iter().all(|c| *c == (json!("picqer"), json!("GET"), json!(product_path), json!(500))),
+                "{calls:?}"
+            );
+            assert_eq!(failed.detail["calls_total"], json!(calls.len()));
+        }
 
         control(&sim, "DELETE", "/_sim/faults", json!({})).await;
         let resp = reqwest::Client::new()
@@ -413,6 +437,11 @@ async fn a_failing_partner_ends_in_dead_letters_and_replay_recovers() {
         hub.engine.drain().await.unwrap();
         assert_eq!(hub.engine.store().job(job).await.unwrap().unwrap().state, "done");
         assert!(hub.engine.store().product("main", p.idproduct.0 as i64).await.unwrap().is_some());
+        // The successful attempt's effect entry lists its read of the product.
+        let entries = hub.engine.store().audit_for(&entity, 50).await.unwrap();
+        let done = entries.iter().find(|e| e.detail["job"] == json!(job) && e.detail.get("error").is_none()).unwrap();
+        let calls: Vec<_> = done.detail["calls"].as_array().expect("calls listed").iter().map(call_of).collect();
+        assert_eq!(calls, vec![(json!("picqer"), json!("GET"), json!(product_path), json!(200))], "{done:?}");
         hub.stop().await;
     }
 }
