@@ -361,14 +361,9 @@ impl Store {
     }
 }
 
-/// Returns a copy of the job whose payload carries the inbox event id, so the handler can load
-/// the raw event; coalescing replaces the payload, so the merged job points at the newest event.
-pub(crate) fn with_event_id(job: &NewJob, event_id: i64) -> NewJob {
-    NewJob { payload: payload_with_event_id(&job.payload, event_id), ..job.clone() }
-}
-
-/// The payload half of [`with_event_id`]: a JSON object gains `"event_id"`, anything else is
-/// kept as it is.
+/// A job's payload carrying the inbox event id, so the handler can load the raw event
+/// (coalescing replaces the payload, so the merged job points at the newest event): a JSON
+/// object gains `"event_id"`, anything else is kept as it is.
 pub(crate) fn payload_with_event_id(payload: &serde_json::Value, event_id: i64) -> serde_json::Value {
     let mut payload = payload.clone();
     if let Some(obj) = payload.as_object_mut() {

@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::StoreError;
-use crate::jobs::with_event_id;
+use crate::jobs::payload_with_event_id;
 use crate::records::{InboundEvent, Ingested, NewJob};
 
 /// Events per multi-row statement. Far below SQLite's bound-parameter limit (9 per inbox row),
@@ -255,7 +255,7 @@ impl JobPlan {
                 targets.push(*t);
                 continue;
             }
-            let payload = with_event_id(job, event_id).payload;
+            let payload = payload_with_event_id(&job.payload, event_id);
             let merge = job.entity_key.as_deref().and_then(|e| by_entity.get(&(job.kind.as_str(), e)).copied());
             let g = match merge {
                 Some(g) => {

@@ -2,18 +2,11 @@
 //! shapes, and `kade demo` runs to the end.
 
 use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use crate::support::KillOnDrop;
 
 #[tokio::test]
 async fn sim_picqer_serves_the_documented_shapes() {
@@ -23,7 +16,7 @@ async fn sim_picqer_serves_the_documented_shapes() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let _guard = Killed(child);
+    let _guard = KillOnDrop(child);
     let mut lines = BufReader::new(stdout).lines();
     let mut base = None;
     for line in lines.by_ref() {

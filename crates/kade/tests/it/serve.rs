@@ -5,16 +5,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::support::{control, sim, test_databases};
-
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use crate::support::{KillOnDrop, control, sim, test_databases};
 
 const TOKEN: &str = "serve-test-admin-token-123";
 
@@ -52,7 +43,7 @@ async fn serve_syncs_takes_webhooks_and_stops_on_sigterm() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let mut child = Child(child);
+    let mut child = KillOnDrop(child);
     let base = format!("http://127.0.0.1:{port}");
 
     // The first full sync runs in the background: wait until the mirror has the catalogue.

@@ -9,20 +9,11 @@ use std::time::Duration;
 use kade_sim::prestashop::{NotifyConfig, NotifyMode};
 
 use crate::prestashop_rig::{SECRET, order, product, shop_sim};
-use crate::support::{client, sim, test_databases};
+use crate::support::{KillOnDrop, client, sim, test_databases};
 
 const TOKEN: &str = "serve-ps-admin-token-123";
 const MASTER: &str = "a master key for the prestashop serve test";
 const FULL_SYNC_TOKEN: &str = "cron-token-kept-secret-77";
-
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn write_config(tag: &str, port: u16, db: &str, picqer: &str, shop: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("kade-serve-ps-{tag}-{}-{port}", std::process::id()));
@@ -128,7 +119,7 @@ async fn serve_connects_the_configured_shop_and_its_orders_reach_picqer() {
     }));
     let config = write_config("serve", port, &db, &picqer.base_url(), &shop.root_url());
     let mut cmd = kade(&["serve"], &config, picqer.api_key(), shop.ws_key());
-    let _child = Child(cmd.stdout(Stdio::null()).spawn().unwrap());
+    let _child = KillOnDrop(cmd.stdout(Stdio::null()).spawn().unwrap());
 
     // The shop is connected once its full-sync URL answers 401 (wrong token) instead of 404.
     let mut connected = false;

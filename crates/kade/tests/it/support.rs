@@ -13,6 +13,17 @@ use kade_picqer::{ApiKey, ClientConfig, PicqerClient};
 use kade_sim::picqer::{PicqerSimConfig, RunningSim, start};
 use serde_json::Value;
 
+/// A child process (a `kade` the test started) that is killed and reaped when the test ends,
+/// also when it fails half-way.
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A simulator with `products` products and the rate limit lifted (tests that are about the
 /// limit set it themselves).
 pub async fn sim(products: usize) -> RunningSim {

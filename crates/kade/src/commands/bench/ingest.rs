@@ -358,7 +358,7 @@ async fn raw_sqlite(path: &Path, bodies: Arc<Vec<Vec<u8>>>, rows: usize, batch: 
 }
 
 /// Kade's store without HTTP: the same inbox rows and product-refresh jobs the ingress builds,
-/// committed with `Store::ingest_many`, `batch` per transaction.
+/// committed with `Store::ingest_shared`, `batch` per transaction.
 async fn store_ingest(url: &str, bodies: &[Vec<u8>], batch: usize) -> anyhow::Result<Duration> {
     let store = Store::open(url).await?;
     let items: Vec<(InboundEvent, NewJob)> = bodies
@@ -389,9 +389,11 @@ async fn store_ingest(url: &str, bodies: &[Vec<u8>], batch: usize) -> anyhow::Re
             (event, job)
         })
         .collect();
+    // Batches are built before the clock starts, as the ingress's batcher hands them over.
+    let batches: Vec<kade_store::IngestBatch> = items.chunks(batch).map(Arc::from).collect();
     let t = Instant::now();
-    for chunk in items.chunks(batch) {
-        store.ingest_many(chunk).await?;
+    for chunk in batches {
+        store.ingest_shared(chunk).await?;
     }
     Ok(t.elapsed())
 }
