@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 const LISTED: usize = 50;
 
 /// The `calls`, `calls_total` and `calls_ms` fields for `calls`.
-pub(crate) fn summary(calls: &[Call]) -> Map<String, Value> {
+pub fn summary(calls: &[Call]) -> Map<String, Value> {
     let listed: Vec<Value> = calls
         .iter()
         .take(LISTED)
@@ -30,7 +30,7 @@ pub(crate) fn summary(calls: &[Call]) -> Map<String, Value> {
 
 /// Adds the calls to an entry's `detail`; a detail that is not an object is kept under
 /// `result`. No calls, no change.
-pub(crate) fn add_to(detail: &mut Value, calls: &[Call]) {
+pub fn add_to(detail: &mut Value, calls: &[Call]) {
     if calls.is_empty() {
         return;
     }

@@ -1,92 +1,176 @@
-//! Job kinds and how a failed job is classified.
+//! Typed jobs and how a failed job is classified.
+//!
+//! A job is stored as a kind (`"prestashop.order"`) and a JSON payload, but nobody outside this
+//! module touches either: every job is a Rust value of a type implementing [`JobSpec`], an
+//! adjacently tagged serde enum whose variant names *are* the stored kinds. The entity key (which
+//! serialises and coalesces work on one entity) and the priority lane come from the value, so no
+//! call site writes them by hand, and a payload is read back as a whole with its types checked
+//! once ([`decode`]) instead of field by field.
+//!
+//! Upgrades: the stored shape is the serde shape of the value, so a field added to a variant must
+//! be `#[serde(default)]` (a job queued by the previous release lacks it) and a renamed kind keeps
+//! its old name as a serde `alias`. `upgrade_tests` and the hub's `old_jobs` test hold every kind
+//! to the payloads the previous release wrote.
 
 use std::time::Duration;
 
-use kade_picqer::{ErrorClass, PicqerError};
-use kade_store::StoreError;
+use kade_store::{Job, NewJob, StoreError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-/// The kinds of job Kade runs. The string form is what the store keeps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JobKind {
-    /// Re-read one product from Picqer and write it to the mirror (products.* events coalesce
-    /// into this, one per product).
-    ProductRefresh,
-    /// Record and act on a Picqer event that is not a product event.
-    PicqerEvent,
-    /// Full catalogue sync, resumable from its stored offset.
-    CatalogueFull,
-    /// Products changed since the last sync (`updated_after`).
-    CatalogueIncremental,
-    /// Check Kade's hooks in Picqer; heal and back-fill.
-    HookSupervise,
-    /// Bring one PrestaShop order's Picqer side in line with its shop state (create, process,
-    /// force-cancel). Notifications, polls and retries of one order coalesce into this.
-    PrestaOrder,
-    /// Carry a Picqer order's status and shipments back to its PrestaShop order.
-    PrestaStatusBack,
-    /// Set one product's PrestaShop stock to its Picqer sellable figure.
-    PrestaStockProduct,
-    /// Full stock sync of one shop (only differing rows are written).
-    PrestaStockFull,
-    /// Poll a shop for orders changed since the last poll (safety net for lost notifications).
-    PrestaPoll,
-    /// One automation send (rule, entity, step), due after its wait; see `crate::automation`.
-    AutomationSend,
+/// The lane a job waits in: higher runs first when several are due (principle 5: orders before
+/// bulk syncs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Priority {
+    /// Catalogue syncs, full stock syncs, polls: large and patient.
+    Bulk,
+    /// Messages to customers: due at a time of their own, never urgent to the second.
+    Message,
+    /// Single-entity work after an event (a stock change, a Picqer event).
+    Event,
+    /// An order or its status: a customer is waiting for it.
+    Order,
 }
 
-impl JobKind {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
+impl Priority {
+    /// The number the store sorts by.
+    pub fn value(self) -> i32 {
         match self {
-            JobKind::ProductRefresh => "picqer.product_refresh",
-            JobKind::PicqerEvent => "picqer.event",
-            JobKind::CatalogueFull => "picqer.catalogue_full",
-            JobKind::CatalogueIncremental => "picqer.catalogue_incremental",
-            JobKind::HookSupervise => "picqer.hook_supervise",
-            JobKind::PrestaOrder => "prestashop.order",
-            JobKind::PrestaStatusBack => "prestashop.status_back",
-            JobKind::PrestaStockProduct => "prestashop.stock_product",
-            JobKind::PrestaStockFull => "prestashop.stock_full",
-            JobKind::PrestaPoll => "prestashop.poll",
-            JobKind::AutomationSend => "automation.send",
+            Priority::Bulk => 0,
+            Priority::Message => 5,
+            Priority::Event => 10,
+            Priority::Order => 20,
         }
     }
+}
 
-    /// Parses a stored name.
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            JobKind::ProductRefresh,
-            JobKind::PicqerEvent,
-            JobKind::CatalogueFull,
-            JobKind::CatalogueIncremental,
-            JobKind::HookSupervise,
-            JobKind::PrestaOrder,
-            JobKind::PrestaStatusBack,
-            JobKind::PrestaStockProduct,
-            JobKind::PrestaStockFull,
-            JobKind::PrestaPoll,
-            JobKind::AutomationSend,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
+/// A job type: one connector's (or the core's) jobs, as an adjacently tagged enum
+/// (`#[serde(tag = "kind", content = "payload")]`) whose variants are renamed to their stored
+/// kinds, namespaced by the connector (`prestashop.order`). The worker routes a stored job to the
+/// connector owning its namespace, which [`decode`]s it into this type.
+pub trait JobSpec: Serialize + DeserializeOwned + Send + Sync {
+    /// Jobs of one entity run one at a time, and a queued job of the same kind and entity takes
+    /// a new one in (coalescing). `None`: independent.
+    fn entity_key(&self) -> Option<String>;
+    /// Its lane.
+    fn priority(&self) -> Priority;
+    /// A key that makes a second enqueue of the same job a no-op, even after the first ran.
+    fn dedupe_key(&self) -> Option<String> {
+        None
     }
 }
 
-/// Why a job did not finish. The worker turns this into a reschedule or a dead letter.
+/// Why a typed job could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    #[error("a job of this type did not serialise as {{\"kind\", \"payload\"}}")]
+    Shape,
+    #[error("job {id} ({kind}): the payload does not fit the job type: {source}")]
+    Payload {
+        id: i64,
+        kind: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// The stored form of `job`, due at `run_at_ms`.
+pub fn encode<J: JobSpec>(job: &J, run_at_ms: i64, max_attempts: i32) -> Result<NewJob, CodecError> {
+    let serde_json::Value::Object(mut tagged) = serde_json::to_value(job).map_err(|_| CodecError::Shape)? else {
+        return Err(CodecError::Shape);
+    };
+    let kind = match tagged.remove("kind") {
+        Some(serde_json::Value::String(kind)) => kind,
+        _ => return Err(CodecError::Shape),
+    };
+    let payload = tagged.remove("payload").unwrap_or_else(|| serde_json::json!({}));
+    Ok(NewJob {
+        kind,
+        entity_key: job.entity_key(),
+        payload,
+        run_at_ms,
+        max_attempts,
+        dedupe_key: job.dedupe_key(),
+        priority: job.priority().value(),
+    })
+}
+
+/// Reads a stored job back as its type. Fields the type does not know (such as the `event_id`
+/// the store adds) are ignored.
+pub fn decode<J: JobSpec>(job: &Job) -> Result<J, CodecError> {
+    let tagged = serde_json::json!({"kind": job.kind, "payload": job.payload});
+    serde_json::from_value(tagged).map_err(|source| CodecError::Payload { id: job.id, kind: job.kind.clone(), source })
+}
+
+/// The namespace of a stored kind: `prestashop` for `prestashop.order`.
+pub fn namespace(kind: &str) -> &str {
+    kind.split_once('.').map_or(kind, |(ns, _)| ns)
+}
+
+/// Why a job did not finish. The worker turns this into a reschedule or a dead letter. Each
+/// variant keeps the error that caused it, so the log and the dead-letter list show the whole
+/// chain (the partner's answer, the database's complaint), not a flattened string.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     /// Worth retrying with backoff (partner 5xx, timeout, database hiccup).
     #[error("{0}")]
-    Transient(String),
+    Transient(Cause),
     /// The partner's budget is spent: retry when it has refilled.
     #[error("rate limited: {0}")]
-    RateLimited(String),
+    RateLimited(Cause),
     /// Retrying will not help (bad data, unknown object, missing connection).
     #[error("{0}")]
-    Permanent(String),
+    Permanent(Cause),
+}
+
+/// What went wrong: a message of Kade's own, or a source error kept whole.
+#[derive(Debug)]
+pub enum Cause {
+    Message(String),
+    Source(Box<dyn std::error::Error + Send + Sync + 'static>),
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cause::Message(m) => f.write_str(m),
+            Cause::Source(e) => {
+                write!(f, "{e}")?;
+                let mut next = e.source();
+                while let Some(inner) = next {
+                    write!(f, ": {inner}")?;
+                    next = inner.source();
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 impl JobError {
+    /// A transient failure described in Kade's words.
+    pub fn transient(msg: impl Into<String>) -> Self {
+        JobError::Transient(Cause::Message(msg.into()))
+    }
+
+    /// A permanent failure described in Kade's words.
+    pub fn permanent(msg: impl Into<String>) -> Self {
+        JobError::Permanent(Cause::Message(msg.into()))
+    }
+
+    /// A partner's error, classified by the partner's own classification.
+    pub fn from_partner<E>(class: kade_picqer::ErrorClass, e: E) -> Self
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let cause = Cause::Source(Box::new(e));
+        match class {
+            kade_picqer::ErrorClass::Transient => JobError::Transient(cause),
+            kade_picqer::ErrorClass::RateLimited => JobError::RateLimited(cause),
+            kade_picqer::ErrorClass::Permanent => JobError::Permanent(cause),
+        }
+    }
+
     /// The least delay before the next attempt for this kind of failure.
     pub fn min_delay(&self) -> Duration {
         match self {
@@ -94,30 +178,36 @@ impl JobError {
             _ => Duration::ZERO,
         }
     }
-}
 
-impl From<PicqerError> for JobError {
-    fn from(e: PicqerError) -> Self {
-        match e.class() {
-            ErrorClass::Transient => JobError::Transient(e.to_string()),
-            ErrorClass::RateLimited => JobError::RateLimited(e.to_string()),
-            ErrorClass::Permanent => JobError::Permanent(e.to_string()),
+    /// The error this failure kept, if any (for callers that look for a partner's answer).
+    pub fn source_error(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        match self {
+            JobError::Transient(Cause::Source(e))
+            | JobError::RateLimited(Cause::Source(e))
+            | JobError::Permanent(Cause::Source(e)) => Some(e.as_ref()),
+            _ => None,
         }
     }
 }
 
-impl From<kade_prestashop::PrestaError> for JobError {
-    fn from(e: kade_prestashop::PrestaError) -> Self {
-        match e.class() {
-            kade_prestashop::ErrorClass::Transient => JobError::Transient(e.to_string()),
-            kade_prestashop::ErrorClass::RateLimited => JobError::RateLimited(e.to_string()),
-            kade_prestashop::ErrorClass::Permanent => JobError::Permanent(e.to_string()),
-        }
+impl From<kade_picqer::PicqerError> for JobError {
+    fn from(e: kade_picqer::PicqerError) -> Self {
+        JobError::from_partner(e.class(), e)
     }
 }
 
 impl From<StoreError> for JobError {
     fn from(e: StoreError) -> Self {
-        JobError::Transient(format!("store: {e}"))
+        JobError::Transient(Cause::Source(Box::new(e)))
     }
 }
+
+impl From<CodecError> for JobError {
+    fn from(e: CodecError) -> Self {
+        JobError::Permanent(Cause::Source(Box::new(e)))
+    }
+}
+
+#[cfg(test)]
+#[path = "jobs_tests.rs"]
+mod upgrade_tests;

@@ -7,16 +7,18 @@
 //! takes the job again. Handlers are written to be safe to run twice.
 
 pub mod automation;
-mod calls;
+pub mod calls;
+pub mod connector;
+pub mod http;
 pub mod ingest;
 pub mod jobs;
 pub mod metrics;
 pub mod picqer;
-pub mod prestashop;
 pub mod scheduler;
 pub mod worker;
 
-pub use jobs::{JobError, JobKind};
+pub use connector::{Connector, Registry};
+pub use jobs::{JobError, JobSpec, Priority};
 pub use metrics::Metrics;
 pub use worker::{Engine, EngineConfig};
 
@@ -27,7 +29,7 @@ pub fn now_ms() -> i64 {
 
 /// An effect entry for `connection`, stamped now, to be returned to the worker (which commits it
 /// with the job's completion) rather than written on the spot. Every connection kind uses it.
-pub(crate) fn effect_entry(
+pub fn effect_entry(
     connection: &str,
     entity: Option<String>,
     action: &str,

@@ -9,39 +9,28 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::jobs::JobKind;
+pub use crate::connector::Schedule;
 use crate::now_ms;
+use crate::picqer::{ConnectionJob, PicqerJob};
 use crate::worker::Engine;
-
-/// One recurring job for one connection.
-#[derive(Clone, Debug)]
-pub struct Schedule {
-    pub connection: String,
-    pub kind: JobKind,
-    pub every: Duration,
-}
-
-impl Schedule {
-    fn name(&self) -> String {
-        format!("{}/{}", self.connection, self.kind.as_str())
-    }
-
-    /// The latest fire time at or before `now_ms`.
-    pub fn fire_at_or_before(&self, now_ms: i64) -> i64 {
-        let period = (self.every.as_millis() as i64).max(1000);
-        now_ms - now_ms.rem_euclid(period)
-    }
-}
 
 /// The standard schedules for a Picqer connection: the hook supervisor every 5 minutes, the
 /// incremental catalogue sync, and a nightly full sync as reconciliation (it also catches changes
 /// that do not move a product's `updated`, such as stock, when a webhook was lost).
 pub fn picqer_schedules(connection: &str, incremental_every: Duration) -> Vec<Schedule> {
-    vec![
-        Schedule { connection: connection.into(), kind: JobKind::HookSupervise, every: Duration::from_secs(300) },
-        Schedule { connection: connection.into(), kind: JobKind::CatalogueIncremental, every: incremental_every },
-        Schedule { connection: connection.into(), kind: JobKind::CatalogueFull, every: Duration::from_secs(24 * 3600) },
-    ]
+    let job = |kind: fn(ConnectionJob) -> PicqerJob| kind(ConnectionJob::new(connection, Some("scheduled")));
+    let each = [
+        (PicqerJob::HookSupervise as fn(ConnectionJob) -> PicqerJob, Duration::from_secs(300)),
+        (PicqerJob::CatalogueIncremental, incremental_every),
+        (PicqerJob::CatalogueFull, Duration::from_secs(24 * 3600)),
+    ];
+    each.into_iter()
+        .filter_map(|(kind, every)| {
+            let job = job(kind);
+            // The names the store has always known these fires by.
+            Schedule::new(format!("{connection}/{}", job.kind()), every, &job).ok()
+        })
+        .collect()
 }
 
 /// Queues the job of every schedule whose fire time has come, once per fire time across all
@@ -49,19 +38,24 @@ pub fn picqer_schedules(connection: &str, incremental_every: Duration) -> Vec<Sc
 pub async fn tick(engine: &Engine, schedules: &[Schedule], last: &mut BTreeMap<String, i64>) -> usize {
     let now = now_ms();
     let mut queued = 0;
-    for s in schedules {
-        let name = s.name();
+    let connectors = engine.connectors().iter().flat_map(|c| c.schedules()).collect::<Vec<_>>();
+    for s in schedules.iter().chain(&connectors) {
+        let name = s.name.clone();
         let fire = s.fire_at_or_before(now);
         if last.get(&name).is_some_and(|l| *l >= fire) {
             continue;
         }
         match engine.store().claim_tick(&name, fire).await {
             Ok(true) => {
-                if let Some(conn) = engine.picqer(&s.connection) {
-                    match conn.enqueue(engine, s.kind, serde_json::json!({"scheduled_ms": fire})).await {
-                        Ok(_) => queued += 1,
-                        Err(e) => tracing::warn!(schedule = %name, error = %e, "could not queue a scheduled job"),
+                let mut job = s.job.clone();
+                job.run_at_ms = engine.now_ms();
+                job.max_attempts = engine.config().max_attempts;
+                match engine.store().enqueue(&job).await {
+                    Ok(_) => {
+                        queued += 1;
+                        engine.notify();
                     }
+                    Err(e) => tracing::warn!(schedule = %name, error = %e, "could not queue a scheduled job"),
                 }
                 last.insert(name, fire);
             }
@@ -92,7 +86,8 @@ mod tests {
 
     #[test]
     fn fire_times_align_to_the_period() {
-        let s = Schedule { connection: "main".into(), kind: JobKind::HookSupervise, every: Duration::from_secs(300) };
+        let s = picqer_schedules("main", Duration::from_secs(900)).remove(0);
+        assert_eq!(s.name, "main/picqer.hook_supervise");
         assert_eq!(s.fire_at_or_before(1_000_000_123), 1_000_000_123 - 1_000_000_123 % 300_000);
         assert_eq!(s.fire_at_or_before(600_000), 600_000);
     }

@@ -20,11 +20,11 @@ use kade_store::{AuditEntry, Job, SecretBox, Store, StoreError};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
-use crate::jobs::{JobError, JobKind};
+use crate::connector::{Connector, Registry};
+use crate::jobs::{JobError, JobSpec};
 use crate::metrics::Metrics;
 use crate::now_ms;
 use crate::picqer::PicqerConnection;
-use crate::prestashop::PrestaShop;
 
 #[path = "worker_outcome.rs"]
 mod outcome;
@@ -73,7 +73,8 @@ struct Inner {
     cfg: EngineConfig,
     metrics: Arc<Metrics>,
     picqer: RwLock<BTreeMap<String, Arc<PicqerConnection>>>,
-    prestashop: RwLock<BTreeMap<String, Arc<PrestaShop>>>,
+    /// The connectors (shops, accounting…), registered before the hub starts.
+    connectors: RwLock<Registry>,
     automations: RwLock<Option<Arc<crate::automation::Automations>>>,
     /// Added to the wall clock for every scheduling decision (claims, automation due times):
     /// lets tests and demos compress a two-day wait without touching the database.
@@ -96,7 +97,7 @@ impl Engine {
                 cfg,
                 metrics,
                 picqer: RwLock::default(),
-                prestashop: RwLock::default(),
+                connectors: RwLock::default(),
                 automations: RwLock::default(),
                 clock_offset_ms: AtomicI64::new(0),
                 wake: Notify::new(),
@@ -141,21 +142,32 @@ impl Engine {
         self.inner.picqer.read().unwrap_or_else(|p| p.into_inner()).values().cloned().collect()
     }
 
-    /// Registers a connected PrestaShop shop under its name.
-    pub fn add_prestashop(&self, shop: Arc<PrestaShop>) {
-        let mut map = self.inner.prestashop.write().unwrap_or_else(|p| p.into_inner());
-        map.insert(shop.name().to_string(), shop);
+    /// Registers a connector; its namespace must be free.
+    pub fn register(&self, connector: Arc<dyn Connector>) -> Result<(), String> {
+        self.inner.connectors.write().unwrap_or_else(|p| p.into_inner()).register(connector)
     }
 
-    /// The shop called `name`.
-    pub fn prestashop(&self, name: &str) -> Option<Arc<PrestaShop>> {
-        self.inner.prestashop.read().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
+    /// The registered connectors.
+    pub fn connectors(&self) -> Vec<Arc<dyn Connector>> {
+        self.inner.connectors.read().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
     }
 
-    /// The shops that feed the Picqer connection `picqer`.
-    pub fn shops_of(&self, picqer: &str) -> Vec<Arc<PrestaShop>> {
-        let map = self.inner.prestashop.read().unwrap_or_else(|p| p.into_inner());
-        map.values().filter(|s| s.settings().picqer == picqer).cloned().collect()
+    /// The connector owning namespace `kind`.
+    pub fn connector(&self, kind: &str) -> Option<Arc<dyn Connector>> {
+        self.inner.connectors.read().unwrap_or_else(|p| p.into_inner()).get(kind).cloned()
+    }
+
+    /// Queues a typed job to run now.
+    pub async fn enqueue<J: JobSpec>(&self, job: &J) -> Result<i64, JobError> {
+        self.enqueue_at(job, self.now_ms()).await
+    }
+
+    /// Queues a typed job to run at `run_at_ms` (engine time), and wakes idle workers.
+    pub async fn enqueue_at<J: JobSpec>(&self, job: &J, run_at_ms: i64) -> Result<i64, JobError> {
+        let row = crate::jobs::encode(job, run_at_ms, self.inner.cfg.max_attempts)?;
+        let id = self.inner.store.enqueue(&row).await?;
+        self.notify();
+        Ok(id)
     }
 
     /// Installs the automation rules and the messenger that sends for them.
@@ -290,44 +302,53 @@ impl Engine {
         // attempt (principle 9; `crate::calls`). Shop jobs record and list their own.
         let (result, calls) = tokio::select! {
             r = kade_calls::recorded(self.handle(&job)) => r,
-            () = heartbeat => (Err(JobError::Transient("lease lost while running".into())), Vec::new()),
+            () = heartbeat => (Err(JobError::transient("lease lost while running")), Vec::new()),
         };
         self.record(&job, result, &calls).await;
     }
 
-    /// Dispatches a job to its handler.
+    /// Dispatches a job to its handler: the core's own namespaces here, every other namespace
+    /// to the connector that owns it.
     async fn handle(&self, job: &Job) -> Result<Option<AuditEntry>, JobError> {
-        let kind =
-            JobKind::parse(&job.kind).ok_or_else(|| JobError::Permanent(format!("unknown job kind {:?}", job.kind)))?;
-        let name = job
-            .payload
-            .get("connection")
-            .and_then(|c| c.as_str())
-            .ok_or_else(|| JobError::Permanent("job payload names no connection".into()))?;
-        let conn = self
-            .picqer(name)
-            .ok_or_else(|| JobError::Transient(format!("connection {name:?} is not connected (yet)")))?;
-        match kind {
-            JobKind::ProductRefresh => {
-                let entry = conn.refresh_product(job).await?;
-                crate::prestashop::after_product_event(self, &conn, job).await?;
+        match crate::jobs::namespace(&job.kind) {
+            "picqer" => self.handle_picqer(crate::jobs::decode(job)?).await,
+            "automation" => crate::automation::run(self, job).await.map(Some),
+            ns => match self.connector(ns) {
+                Some(connector) => connector.handle(self, job).await,
+                None => Err(JobError::transient(format!(
+                    "no connector {ns:?} is registered in this process for job kind {:?}",
+                    job.kind
+                ))),
+            },
+        }
+    }
+
+    /// Runs a Picqer job; after an event, every connector and the automations queue their own
+    /// jobs for it.
+    async fn handle_picqer(&self, job: crate::picqer::PicqerJob) -> Result<Option<AuditEntry>, JobError> {
+        use crate::picqer::PicqerJob;
+        let name = job.connection();
+        let conn =
+            self.picqer(name).ok_or_else(|| JobError::transient(format!("connection {name:?} is not connected (yet)")))?;
+        match &job {
+            PicqerJob::ProductRefresh(event) => {
+                let entry = conn.refresh_product(event).await?;
+                for connector in self.connectors() {
+                    connector.on_picqer_event(self, event).await?;
+                }
                 Ok(Some(entry))
             }
-            JobKind::PicqerEvent => {
-                let entry = conn.record_event(job).await?;
-                crate::prestashop::after_order_event(self, &conn, job).await?;
-                crate::automation::after_event(self, &conn, job).await?;
+            PicqerJob::Event(event) => {
+                let entry = conn.record_event(event).await?;
+                for connector in self.connectors() {
+                    connector.on_picqer_event(self, event).await?;
+                }
+                crate::automation::after_event(self, &conn, event).await?;
                 Ok(Some(entry))
             }
-            JobKind::PrestaOrder
-            | JobKind::PrestaStatusBack
-            | JobKind::PrestaStockProduct
-            | JobKind::PrestaStockFull
-            | JobKind::PrestaPoll => crate::prestashop::handle(self, &conn, kind, job).await,
-            JobKind::CatalogueFull => conn.full_sync(self, job).await.map(|()| None),
-            JobKind::CatalogueIncremental => conn.incremental_sync(job).await.map(|()| None),
-            JobKind::HookSupervise => conn.supervise(self).await.map(|_| None),
-            JobKind::AutomationSend => crate::automation::run(self, &conn, job).await.map(Some),
+            PicqerJob::CatalogueFull(_) => conn.full_sync().await.map(|()| None),
+            PicqerJob::CatalogueIncremental(_) => conn.incremental_sync().await.map(|()| None),
+            PicqerJob::HookSupervise(_) => conn.supervise(self).await.map(|_| None),
         }
     }
 }

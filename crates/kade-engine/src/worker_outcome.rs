@@ -6,7 +6,7 @@ use kade_core::backoff;
 use kade_store::{AuditEntry, EventScope, Finished, Job, JobOutcome};
 
 use super::Engine;
-use crate::jobs::{JobError, JobKind};
+use crate::jobs::JobError;
 use crate::now_ms;
 
 impl Engine {
@@ -35,7 +35,7 @@ impl Engine {
     ) -> &'static str {
         let (store, worker) = (&self.inner.store, &self.inner.cfg.worker_id);
         let outcome = match error {
-            JobError::Permanent(msg) => store.fail_permanently(job.id, worker, msg).await.map(|_| "dead"),
+            JobError::Permanent(_) => store.fail_permanently(job.id, worker, &error.to_string()).await.map(|_| "dead"),
             e => {
                 let attempt = u32::try_from(job.attempts.max(1) - 1).unwrap_or(0);
                 let cfg = &self.inner.cfg;
@@ -112,8 +112,8 @@ fn event_scope(job: &Job) -> EventScope {
     let Some(event) = job.payload.get("event_id").and_then(|v| v.as_i64()) else {
         return EventScope::None;
     };
-    match (JobKind::parse(&job.kind), &job.entity_key) {
-        (Some(JobKind::ProductRefresh), Some(entity)) => {
+    match (job.kind.as_str(), &job.entity_key) {
+        (crate::picqer::PRODUCT_REFRESH_KIND, Some(entity)) => {
             EventScope::EntityUpTo { entity_key: entity.clone(), up_to: event }
         }
         _ => EventScope::One(event),

@@ -4,7 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use kade_engine::JobKind;
+use kade_engine::picqer::PicqerJob;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -28,9 +28,18 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .route("/dead-letters", get(dead_letters))
         .route("/catalogue/products", get(catalogue_product))
         .route("/audit", get(audit))
-        .route("/prestashop/{shop}/hooks", get(crate::prestashop::hooks_status).post(crate::prestashop::hooks_repair))
+        .route("/connectors", get(connectors))
         .merge(crate::agent::routes())
         .merge(crate::automation::routes())
+}
+
+/// Every registered connector with its instances and their hook and health state.
+async fn connectors(_: Admin, State(state): State<AppState>) -> ApiResult {
+    let mut all = Vec::new();
+    for c in state.engine.connectors() {
+        all.push(c.status(&state.engine).await);
+    }
+    Ok(Json(json!({"connectors": all})))
 }
 
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
@@ -105,16 +114,16 @@ async fn sync_trigger(
     Json(req): Json<SyncRequest>,
 ) -> ApiResult {
     let conn = state.engine.picqer(&name).ok_or_else(|| ApiError::not_found(format!("no connection {name:?}")))?;
-    let kind = match req.kind.as_str() {
-        "full" => JobKind::CatalogueFull,
-        "incremental" => JobKind::CatalogueIncremental,
+    let kind: fn(_) -> PicqerJob = match req.kind.as_str() {
+        "full" => PicqerJob::CatalogueFull,
+        "incremental" => PicqerJob::CatalogueIncremental,
         other => {
             let msg = format!("kind must be \"full\" or \"incremental\", not {other:?}");
             return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", msg));
         }
     };
     let job = conn
-        .enqueue(&state.engine, kind, json!({"reason": "requested through the admin API"}))
+        .enqueue(&state.engine, kind, Some("requested through the admin API"))
         .await
         .map_err(ApiError::internal)?;
     Ok(Json(json!({"queued": job})))

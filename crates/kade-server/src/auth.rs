@@ -58,3 +58,18 @@ impl FromRequestParts<AppState> for Admin {
         }
     }
 }
+
+/// The admin check as a layer, for routes the server does not write itself (connectors' admin
+/// routes): the same answers as the [`Admin`] extractor.
+pub async fn require_admin(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let (mut parts, body) = request.into_parts();
+    match Admin::from_request_parts(&mut parts, &state).await {
+        Ok(Admin) => next.run(axum::extract::Request::from_parts(parts, body)).await,
+        Err(refusal) => refusal.into_response(),
+    }
+}

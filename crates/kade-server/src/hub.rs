@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use kade_engine::ingest::{DEFAULT_MAX_BATCH, IngestBatcher};
 use kade_engine::picqer::{ConnectError, PicqerConnection, PicqerSettings};
-use kade_engine::prestashop::{PrestaShop, ShopSettings};
+use kade_engine::picqer::PicqerJob;
 use kade_engine::scheduler::{self, Schedule};
-use kade_engine::{Engine, EngineConfig, JobKind, Metrics};
+use kade_engine::{Connector, Engine, EngineConfig, Metrics};
 use kade_store::{SecretBox, Store, StoreError};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -34,6 +34,9 @@ pub struct HubOptions {
     pub body_limit: usize,
     /// How the customer-answer agent behaves (stock formula, language model...).
     pub agent: kade_agent::AgentConfig,
+    /// The connectors (shops and other partner systems); each starts after the Picqer
+    /// connections it follows, before the HTTP server answers.
+    pub connectors: Vec<Arc<dyn Connector>>,
 }
 
 impl std::fmt::Debug for HubOptions {
@@ -47,6 +50,7 @@ impl std::fmt::Debug for HubOptions {
             .field("picqer", &self.picqer)
             .field("incremental_every", &self.incremental_every)
             .field("background", &self.background)
+            .field("connectors", &self.connectors.iter().map(|c| c.kind()).collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -71,7 +75,7 @@ pub enum HubError {
     #[error("security.master_key: {0}")]
     MasterKey(#[from] kade_store::CryptoError),
     #[error(transparent)]
-    Shop(#[from] kade_engine::prestashop::ShopError),
+    Connector(#[from] kade_engine::connector::ConnectorError),
     #[error("connection {name:?}: {step} failed: {message}")]
     Setup { name: String, step: &'static str, message: String },
 }
@@ -142,7 +146,7 @@ impl Hub {
                 .map_err(|source| HubError::Store { url: url.clone(), source })?
                 .is_some_and(|s| s.status == "done");
             if !full_done {
-                conn.enqueue(&engine, JobKind::CatalogueFull, serde_json::json!({"reason": "first sync"}))
+                conn.enqueue(&engine, PicqerJob::CatalogueFull, Some("first sync"))
                     .await
                     .map_err(|e| HubError::Setup {
                         name: name.clone(),
@@ -151,6 +155,15 @@ impl Hub {
                     })?;
             }
             schedules.extend(scheduler::picqer_schedules(&name, opts.incremental_every));
+        }
+
+        for connector in &opts.connectors {
+            engine.register(connector.clone()).map_err(|message| HubError::Setup {
+                name: connector.kind().into(),
+                step: "registering the connector",
+                message,
+            })?;
+            connector.start(&engine).await?;
         }
 
         // Serve only now that every connection is registered: the listener was bound first (so
@@ -183,37 +196,6 @@ impl Hub {
             tasks.spawn(async move { scheduler::run(e, schedules, r).await });
         }
         Ok(Hub { engine, ingest, addr, shutdown, tasks })
-    }
-
-    /// Connects a PrestaShop shop to one of this hub's Picqer connections: validates and saves
-    /// it, registers it with the engine (its notification URL answers from now on), queues a
-    /// first poll, and polls every `poll_every` from then on (the safety net).
-    pub async fn add_prestashop(&mut self, settings: ShopSettings) -> Result<Arc<PrestaShop>, HubError> {
-        if self.engine.picqer(&settings.picqer).is_none() {
-            return Err(HubError::Setup {
-                name: settings.name.clone(),
-                step: "finding its Picqer connection",
-                message: format!("there is no Picqer connection named {:?}", settings.picqer),
-            });
-        }
-        let shop = PrestaShop::connect(self.engine.store().clone(), self.engine.secrets(), settings).await?;
-        self.engine.add_prestashop(shop.clone());
-        let every = shop.settings().poll_every;
-        if !every.is_zero() {
-            let (engine, shop2, mut stop) = (self.engine.clone(), shop.clone(), self.shutdown.subscribe());
-            self.tasks.spawn(async move {
-                loop {
-                    if let Err(e) = shop2.enqueue_poll(&engine).await {
-                        tracing::warn!(shop = shop2.name(), error = %e, "could not queue a poll");
-                    }
-                    tokio::select! {
-                        _ = tokio::time::sleep(every) => {}
-                        _ = stop.wait_for(|s| *s) => return,
-                    }
-                }
-            });
-        }
-        Ok(shop)
     }
 
     /// The base URL of this Kade's HTTP server.

@@ -19,13 +19,13 @@ mod error;
 pub mod hub;
 pub mod ingress;
 pub mod openapi;
-mod prestashop;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::routing::{get, post};
 use kade_engine::Engine;
+use kade_engine::connector::RouteContext;
 use kade_engine::ingest::IngestBatcher;
 
 pub use auth::AdminToken;
@@ -46,19 +46,28 @@ pub struct AppState {
     pub agents: Arc<agent::Agents>,
 }
 
-/// The whole application.
+/// The whole application: the core's routes, and every registered connector's (its public
+/// routes as they are, its admin routes under `/api/v1` behind the admin token).
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let connectors = state.engine.connectors();
+    let ctx = RouteContext { engine: state.engine.clone(), ingest: state.ingest.clone(), body_limit: state.body_limit };
+    let document = Arc::new(openapi::document(&connectors));
+    let mut app = Router::new()
         .route("/webhooks/picqer/{connection}", post(ingress::picqer))
-        .route("/webhooks/prestashop/{shop}", post(prestashop::notification))
         .route("/webhooks/whatsapp", get(callbacks::whatsapp_verify).post(callbacks::whatsapp))
         .route("/webhooks/twilio/status", post(callbacks::twilio_status))
-        .route("/prestashop/{shop}/stock-sync", get(prestashop::stock_sync).post(prestashop::stock_sync))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(admin::ready))
         .route("/metrics", get(admin::metrics))
-        .route("/api/openapi.json", get(|| async { axum::Json(openapi::document()) }))
+        .route("/api/openapi.json", get(move || async move { axum::Json((*document).clone()) }))
         .nest("/api/v1", admin::router(state.clone()))
         .fallback(error::not_found)
-        .with_state(state)
+        .with_state(state.clone());
+    for connector in &connectors {
+        let admin_routes = connector
+            .admin_routes(&ctx)
+            .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_admin));
+        app = app.merge(connector.routes(&ctx)).nest("/api/v1", admin_routes);
+    }
+    app
 }

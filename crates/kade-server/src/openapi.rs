@@ -4,11 +4,15 @@
 //! proc-macro crates to every build on a 2-core machine. A test checks that every route the
 //! router serves is described here.
 
+use std::sync::Arc;
+
+use kade_engine::Connector;
 use serde_json::{Value, json};
 
 /// Paths of the admin API (relative to `/api/v1`) with their methods, as routed in `admin.rs`.
 pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/connections"),
+    ("get", "/connectors"),
     ("get", "/connections/{name}/hooks"),
     ("get", "/connections/{name}/sync"),
     ("post", "/connections/{name}/sync"),
@@ -21,8 +25,6 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/dead-letters"),
     ("get", "/catalogue/products"),
     ("get", "/audit"),
-    ("get", "/prestashop/{shop}/hooks"),
-    ("post", "/prestashop/{shop}/hooks"),
     ("post", "/agent/ask"),
     ("post", "/mcp"),
     ("get", "/automations"),
@@ -58,19 +60,41 @@ fn op(summary: &str, params: &[(&str, &str, bool)], body: Option<Value>) -> Valu
     o
 }
 
-/// The document.
-pub fn document() -> Value {
+/// Every admin route: the core's ([`ROUTES`]) and those of the registered connectors.
+pub fn routes(connectors: &[Arc<dyn Connector>]) -> Vec<(&'static str, &'static str)> {
+    let mut all = ROUTES.to_vec();
+    all.extend(connectors.iter().flat_map(|c| c.openapi()).map(|o| (o.method, o.path)));
+    all
+}
+
+/// The document, with the operations of the registered connectors.
+pub fn document(connectors: &[Arc<dyn Connector>]) -> Value {
+    let mut doc = core_document();
+    for op_ in connectors.iter().flat_map(|c| c.openapi()) {
+        let params: Vec<(&str, &str, bool)> = op_
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| (name, "path", true))
+            .collect();
+        doc["paths"][op_.path][op_.method] = op(op_.summary, &params, None);
+    }
+    doc
+}
+
+fn core_document() -> Value {
     let list = [("limit", "query", false), ("connection", "query", false)];
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Kade admin API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Connections, hooks, catalogue sync, the inbox, the job queue and dead letters, the mirror, the audit log, customer answers (agent, MCP) and automations (rules, previews, the send log, opt-outs). Authenticate with `Authorization: Bearer <server.admin_token>`."
+            "description": "Connections, connectors (shops and other partner systems, each adding its own routes), hooks, catalogue sync, the inbox, the job queue and dead letters, the mirror, the audit log, customer answers (agent, MCP) and automations (rules, previews, the send log, opt-outs). Authenticate with `Authorization: Bearer <server.admin_token>`."
         },
         "servers": [{"url": "/api/v1"}],
         "paths": {
             "/connections": {"get": op("Connections with credentials state, product count, hook count and sync status", &[], None)},
+            "/connectors": {"get": op("Registered connectors (shops and other partner systems) with their instances, hooks and health", &[], None)},
             "/connections/{name}/hooks": {"get": op("Kade's hooks in Picqer for one connection", &[("name", "path", true)], None)},
             "/connections/{name}/sync": {
                 "get": op("Catalogue sync status (full and incremental) and product count", &[("name", "path", true)], None),
@@ -88,12 +112,6 @@ pub fn document() -> Value {
                 &[("productcode", "query", true), ("connection", "query", false)], None)},
             "/audit": {"get": op("Audit log, newest first; filter by entity (e.g. main/product/123)",
                 &[("entity", "query", false), ("limit", "query", false)], None)},
-            "/prestashop/{shop}/hooks": {
-                "get": op("The Picqer hooks a PrestaShop shop relies on (order status, shipments, stock), read live: active, inactive or missing, and whether the connection's events include each",
-                    &[("shop", "path", true)], None),
-                "post": op("Create the shop's missing hooks and reactivate inactive ones (idempotent; the connection's hook supervisor round, with a back-fill); answers with what changed and the state after",
-                    &[("shop", "path", true)], None),
-            },
             "/agent/ask": {"post": op("Answer a customer's question about an order or stock (see docs/agent.md); order details only when the asker's identity matches the order",
                 &[], Some(json!({"type": "object", "required": ["message"], "additionalProperties": false, "properties": {
                     "message": {"type": "string", "maxLength": 4000},
@@ -139,7 +157,7 @@ mod tests {
 
     #[test]
     fn every_route_is_described() {
-        let doc = document();
+        let doc = document(&[]);
         for (method, path) in ROUTES {
             assert!(doc["paths"][path][method].is_object(), "{method} {path} missing from the OpenAPI document");
         }

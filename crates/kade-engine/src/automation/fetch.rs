@@ -144,7 +144,7 @@ pub(super) fn outbound(
     stored: &str,
 ) -> Result<OutboundBody, JobError> {
     let json = || -> Result<Value, JobError> {
-        serde_json::from_str(stored).map_err(|e| JobError::Permanent(format!("the logged message is not JSON: {e}")))
+        serde_json::from_str(stored).map_err(|e| JobError::permanent(format!("the logged message is not JSON: {e}")))
     };
     Ok(match action {
         Action::Email { .. } => OutboundBody::Email {

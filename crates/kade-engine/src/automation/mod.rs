@@ -9,6 +9,7 @@
 //! each point).
 
 mod fetch;
+mod job;
 mod send;
 
 use std::sync::Arc;
@@ -16,13 +17,15 @@ use std::sync::Arc;
 use kade_core::automation::{EntityKind, Rule, Trigger, send_key};
 use kade_core::dedupe::entity_key;
 use kade_messaging::Messenger;
-use kade_store::{AuditEntry, Job, NewJob, NewSend};
-use serde_json::{Value, json};
+use kade_store::{AuditEntry, Job, NewSend};
+use serde_json::Value;
 
 pub use fetch::{Subject, preview};
 
-use crate::jobs::{JobError, JobKind};
-use crate::picqer::PicqerConnection;
+pub use job::{AutomationJob, SendJob};
+
+use crate::jobs::JobError;
+use crate::picqer::{PicqerConnection, PicqerEvent};
 use crate::worker::Engine;
 
 /// The configured rules and the providers that send for them.
@@ -74,17 +77,22 @@ impl Automations {
 const STEP: i32 = 0;
 
 /// The entity a rule's send is about, from the event job's payload.
-fn entity_of(trigger: &Trigger, payload: &Value) -> Option<(EntityKind, &'static str, u64)> {
-    let id = |k: &str| payload.get(k).and_then(Value::as_u64);
+fn entity_of(trigger: &Trigger, e: &PicqerEvent) -> Option<(EntityKind, &'static str, u64)> {
     match trigger.entity_kind() {
         EntityKind::Order => {
-            let idorder = if matches!(trigger, Trigger::OrderShipped) { id("for_idorder") } else { id("idorder") };
+            let idorder = if matches!(trigger, Trigger::OrderShipped) { e.for_idorder } else { e.idorder };
             Some((EntityKind::Order, "order", idorder?))
         }
-        EntityKind::Return => Some((EntityKind::Return, "return", id("idreturn")?)),
-        EntityKind::Other => ["idpicklist", "idshipment", "idproduct", "idpurchaseorder", "idreceipt"]
-            .iter()
-            .find_map(|k| id(k).map(|v| (EntityKind::Other, &k[2..], v))),
+        EntityKind::Return => Some((EntityKind::Return, "return", e.idreturn?)),
+        EntityKind::Other => [
+            ("picklist", e.idpicklist),
+            ("shipment", e.idshipment),
+            ("product", e.idproduct),
+            ("purchaseorder", e.idpurchaseorder),
+            ("receipt", e.idreceipt),
+        ]
+        .into_iter()
+        .find_map(|(k, id)| id.map(|v| (EntityKind::Other, k, v))),
     }
 }
 
@@ -98,9 +106,9 @@ pub(crate) async fn event_data(engine: &Engine, event_id: Option<i64>) -> Result
 
 /// After a Picqer event: schedule a send for every rule it triggers whose conditions hold on
 /// the event's data. Safe to run again: the send log row and the job are keyed by the send key.
-pub(crate) async fn after_event(engine: &Engine, conn: &PicqerConnection, job: &Job) -> Result<(), JobError> {
+pub(crate) async fn after_event(engine: &Engine, conn: &PicqerConnection, ev: &PicqerEvent) -> Result<(), JobError> {
     let Some(auto) = engine.automations() else { return Ok(()) };
-    let event = job.payload.get("event").and_then(Value::as_str).unwrap_or_default();
+    let event = ev.event.as_str();
     let rules: Vec<&Rule> = auto
         .rules
         .iter()
@@ -109,10 +117,10 @@ pub(crate) async fn after_event(engine: &Engine, conn: &PicqerConnection, job: &
     if rules.is_empty() {
         return Ok(());
     }
-    let event_id = job.payload.get("event_id").and_then(Value::as_i64);
+    let event_id = ev.event_id;
     let data = event_data(engine, event_id).await?;
     for rule in rules {
-        let Some((_, kind, id)) = entity_of(&rule.trigger, &job.payload) else { continue };
+        let Some((_, kind, id)) = entity_of(&rule.trigger, ev) else { continue };
         match rule.trigger {
             // "Shipped" means a shipment with tracking; its conditions are about the order and
             // are checked when the send runs.
@@ -159,40 +167,33 @@ async fn schedule(
             due_ms: due,
         })
         .await?;
-    let payload = json!({
-        "connection": conn.name(), "rule": rule.name, "key": key, "kind": kind, "id": id,
-        "event": event, "source_event_id": event_id,
-    });
-    enqueue_send(engine, payload, &key, row.due_ms, &key).await?;
+    let job = SendJob {
+        connection: conn.name().to_string(),
+        rule: rule.name.clone(),
+        key: key.clone(),
+        kind: kind.to_string(),
+        id,
+        event: event.to_string(),
+        source_event_id: event_id,
+        occasion: None,
+    };
+    enqueue_send(engine, job, row.due_ms).await?;
     Ok(())
 }
 
-/// Queues the send job due at `due_ms`. `dedupe` is the send key for the first job (a second
-/// enqueue of the same send finds it), and `key@due` for a deferral (quiet hours).
-pub(crate) async fn enqueue_send(
-    engine: &Engine,
-    payload: Value,
-    key: &str,
-    due_ms: i64,
-    dedupe: &str,
-) -> Result<i64, JobError> {
-    let job = NewJob {
-        kind: JobKind::AutomationSend.as_str().to_string(),
-        entity_key: Some(format!("automation/{key}")),
-        payload,
-        run_at_ms: due_ms,
-        max_attempts: engine.config().max_attempts,
-        dedupe_key: Some(format!("automation:{dedupe}")),
-        priority: 5,
-    };
-    let id = engine.store().enqueue(&job).await?;
-    engine.notify();
-    Ok(id)
+/// Queues the send job due at `due_ms` (its `occasion` keeps a second enqueue of the same
+/// occasion a no-op).
+pub(crate) async fn enqueue_send(engine: &Engine, job: SendJob, due_ms: i64) -> Result<i64, JobError> {
+    engine.enqueue_at(&AutomationJob::Send(job), due_ms).await
 }
 
 /// Runs one send job; see `send.rs`.
-pub(crate) async fn run(engine: &Engine, conn: &PicqerConnection, job: &Job) -> Result<AuditEntry, JobError> {
-    send::run(engine, conn, job).await
+pub(crate) async fn run(engine: &Engine, job: &Job) -> Result<AuditEntry, JobError> {
+    let AutomationJob::Send(send) = crate::jobs::decode(job)?;
+    let conn = engine.picqer(&send.connection).ok_or_else(|| {
+        JobError::transient(format!("connection {:?} is not connected (yet)", send.connection))
+    })?;
+    send::run(engine, &conn, &send).await
 }
 
 /// What an operator decided about an `ambiguous` send (after checking the relay's log or with
@@ -255,12 +256,18 @@ pub async fn resolve_ambiguous(
             };
             store.finish_send(key, send_state::AMBIGUOUS, &to).await.map_err(JobError::from)?;
             let now = engine.now_ms();
-            let payload = json!({
-                "connection": row.connection, "rule": row.rule, "key": key, "kind": kind, "id": id,
-                "event": row.event, "source_event_id": null,
-            });
+            let job = SendJob {
+                connection: row.connection.clone(),
+                rule: row.rule.clone(),
+                key: key.to_string(),
+                kind: kind.to_string(),
+                id,
+                event: row.event.clone().unwrap_or_default(),
+                source_event_id: None,
+                occasion: Some(format!("{key}@resend-{now}")),
+            };
             store.reschedule_send(key, now).await.map_err(JobError::from)?;
-            enqueue_send(engine, payload, key, now, &format!("{key}@resend-{now}")).await?;
+            enqueue_send(engine, job, now).await?;
         }
     }
     store.send_by_key(key).await.map_err(JobError::from)?.ok_or_else(|| ResolveError::NotFound(key.into()))

@@ -19,11 +19,11 @@
 
 use kade_core::automation::{Condition, EntityKind, Recipient, Rule};
 use kade_messaging::{Lookup, Outbound, OutboundBody, SendError};
-use kade_store::{AuditEntry, Job, SendOutcome, SendRecord, send_state};
+use kade_store::{AuditEntry, SendOutcome, SendRecord, send_state};
 use serde_json::{Value, json};
 
 use super::fetch::{self, Subject};
-use super::{Automations, enqueue_send, event_data};
+use super::{Automations, SendJob, enqueue_send, event_data};
 use crate::jobs::JobError;
 use crate::picqer::PicqerConnection;
 use crate::worker::Engine;
@@ -55,17 +55,15 @@ impl Ctx<'_> {
     }
 }
 
-pub(super) async fn run(engine: &Engine, conn: &PicqerConnection, job: &Job) -> Result<AuditEntry, JobError> {
-    let p = &job.payload;
-    let text = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or_default();
-    let key = text("key");
+pub(super) async fn run(engine: &Engine, conn: &PicqerConnection, job: &SendJob) -> Result<AuditEntry, JobError> {
+    let key = job.key.as_str();
     let Some(row) = engine.store().send_by_key(key).await? else {
-        return Err(JobError::Permanent(format!("automation send {key:?} is not in the send log")));
+        return Err(JobError::permanent(format!("automation send {key:?} is not in the send log")));
     };
     let ctx = Ctx { engine, conn, row: &row };
     let auto = engine
         .automations()
-        .ok_or_else(|| JobError::Transient("automations are not configured in this process (yet)".into()))?;
+        .ok_or_else(|| JobError::transient("automations are not configured in this process (yet)"))?;
     let Some(rule) = auto.rule(&row.rule) else {
         if row.state == send_state::SCHEDULED {
             return ctx.skip("the rule is no longer in the configuration").await;
@@ -91,25 +89,24 @@ fn tests_status(rule: &Rule) -> bool {
     })
 }
 
-async fn fresh(ctx: &Ctx<'_>, auto: &Automations, rule: &Rule, job: &Job) -> Result<AuditEntry, JobError> {
+async fn fresh(ctx: &Ctx<'_>, auto: &Automations, rule: &Rule, job: &SendJob) -> Result<AuditEntry, JobError> {
     let (engine, row) = (ctx.engine, ctx.row);
     let store = engine.store();
     let now = engine.now_ms();
     if row.due_ms > now {
         // Deferred (quiet hours) after this job was queued: run again when due.
-        let dedupe = format!("{}@{}", row.send_key, row.due_ms);
-        enqueue_send(engine, job.payload.clone(), &row.send_key, row.due_ms, &dedupe).await?;
+        let occasion = Some(format!("{}@{}", row.send_key, row.due_ms));
+        enqueue_send(engine, SendJob { occasion, ..job.clone() }, row.due_ms).await?;
         return Ok(ctx.entry("automation deferred", json!({ "until_ms": row.due_ms })));
     }
-    let p = &job.payload;
-    let kind = match p.get("kind").and_then(Value::as_str) {
-        Some("order") => EntityKind::Order,
-        Some("return") => EntityKind::Return,
+    let kind = match job.kind.as_str() {
+        "order" => EntityKind::Order,
+        "return" => EntityKind::Return,
         _ => EntityKind::Other,
     };
-    let id = p.get("id").and_then(Value::as_u64).ok_or_else(|| JobError::Permanent("job payload has no id".into()))?;
+    let id = job.id;
     let data = match kind {
-        EntityKind::Other => event_data(engine, p.get("source_event_id").and_then(Value::as_i64)).await?,
+        EntityKind::Other => event_data(engine, job.source_event_id).await?,
         _ => Value::Null,
     };
     let Some(subject): Option<Subject> = fetch::load(ctx.conn, kind, id, data).await? else {
@@ -137,8 +134,8 @@ async fn fresh(ctx: &Ctx<'_>, auto: &Automations, rule: &Rule, job: &Job) -> Res
         let next = q.next_allowed(now);
         if next > now {
             store.reschedule_send(&row.send_key, next).await?;
-            let dedupe = format!("{}@{next}", row.send_key);
-            enqueue_send(engine, job.payload.clone(), &row.send_key, next, &dedupe).await?;
+            let occasion = Some(format!("{}@{next}", row.send_key));
+            enqueue_send(engine, SendJob { occasion, ..job.clone() }, next).await?;
             return Ok(ctx.entry("automation deferred (quiet hours)", json!({ "until_ms": next })));
         }
     }
@@ -184,12 +181,12 @@ async fn deliver(ctx: &Ctx<'_>, auto: &Automations, body: OutboundBody) -> Resul
             // Nothing went out: back to scheduled, so the retry re-checks everything.
             let to = SendOutcome { state: send_state::SCHEDULED, reason: Some(&reason), ..Default::default() };
             ctx.set(from, to).await?;
-            Err(JobError::Transient(format!("{} provider: {reason}", ctx.row.channel)))
+            Err(JobError::transient(format!("{} provider: {reason}", ctx.row.channel)))
         }
         Err(SendError::InDoubt { reason }) => {
             let to = SendOutcome { state: send_state::IN_DOUBT, reason: Some(&reason), ..Default::default() };
             ctx.set(from, to).await?;
-            Err(JobError::Transient(format!("send outcome unknown ({reason}); the provider will be asked")))
+            Err(JobError::transient(format!("send outcome unknown ({reason}); the provider will be asked")))
         }
     }
 }
@@ -249,7 +246,7 @@ async fn resolve(ctx: &Ctx<'_>, auto: &Automations, rule: &Rule) -> Result<Audit
         Err(SendError::Permanent { code, reason }) => {
             ambiguous(format!("the provider lookup failed ({code}: {reason}); not resent")).await
         }
-        Err(e) => Err(JobError::Transient(format!("asking the provider about an in-doubt send: {e}"))),
+        Err(e) => Err(JobError::transient(format!("asking the provider about an in-doubt send: {e}"))),
     }
 }
 

@@ -7,12 +7,11 @@
 use kade_core::PicqerDateTime;
 use kade_core::ids::ProductId;
 use kade_picqer::types::{Product, ProductFilter};
-use kade_store::{AuditEntry, Job, MirrorProduct, MirrorStock, SyncState};
+use kade_store::{AuditEntry, MirrorProduct, MirrorStock, SyncState};
 
-use super::PicqerConnection;
+use super::{PicqerConnection, PicqerEvent};
 use crate::jobs::JobError;
 use crate::now_ms;
-use crate::worker::Engine;
 
 const FULL: &str = "catalogue_full";
 const INCREMENTAL: &str = "catalogue_incremental";
@@ -66,7 +65,7 @@ impl PicqerConnection {
 
     /// Full sync: every product, page by page. Progress is stored after each page, so a crash or
     /// a restart resumes at the page it stopped at instead of starting over.
-    pub(crate) async fn full_sync(&self, _engine: &Engine, _job: &Job) -> Result<(), JobError> {
+    pub(crate) async fn full_sync(&self) -> Result<(), JobError> {
         let previous = self.store.sync_state(self.name(), FULL).await?;
         let resume = previous.filter(|s| s.status == "running");
         let (offset, started_ms, mut items) = match &resume {
@@ -115,7 +114,7 @@ impl PicqerConnection {
     }
 
     /// Incremental sync: products updated since the last run (minus a small overlap).
-    pub(crate) async fn incremental_sync(&self, _job: &Job) -> Result<(), JobError> {
+    pub(crate) async fn incremental_sync(&self) -> Result<(), JobError> {
         let state = self.store.sync_state(self.name(), INCREMENTAL).await?;
         let since_ms =
             state.as_ref().and_then(|s| s.cursor.get("updated_after_ms")).and_then(|v| v.as_i64()).unwrap_or(0);
@@ -156,23 +155,19 @@ impl PicqerConnection {
     /// runs, and deliveries may come out of order). The mirror write is a versioned upsert, so a
     /// re-run after a crash is harmless; the returned "product mirrored" entry is committed by the
     /// worker with the job's completion, so it is recorded exactly once.
-    pub(crate) async fn refresh_product(&self, job: &Job) -> Result<AuditEntry, JobError> {
-        let id = job
-            .payload
-            .get("idproduct")
-            .and_then(|v| v.as_u64())
-            .ok_or_else(|| JobError::Permanent("product refresh without idproduct".into()))?;
+    pub(crate) async fn refresh_product(&self, event: &PicqerEvent) -> Result<AuditEntry, JobError> {
+        let id = event.idproduct.ok_or_else(|| JobError::permanent("product refresh without idproduct"))?;
         let asked_at = now_ms();
         let product = match self.client.product(ProductId(id)).await {
             Ok(p) => p,
             Err(e) if e.is_not_found() => {
-                return Err(JobError::Permanent(format!("product {id} no longer exists in Picqer")));
+                return Err(JobError::permanent(format!("product {id} no longer exists in Picqer")));
             }
             Err(e) => return Err(e.into()),
         };
         let written = self.store.upsert_product(self.name(), &to_mirror(&product, asked_at)).await?;
-        if let Some(idhook) = job.payload.get("idhook").and_then(|v| v.as_i64()) {
-            self.store.touch_hook_event(self.name(), idhook, asked_at).await?;
+        if let Some(idhook) = event.idhook {
+            self.store.touch_hook_event(self.name(), idhook as i64, asked_at).await?;
         }
         let entity = Some(kade_core::dedupe::entity_key(self.name(), "product", id));
         let detail = serde_json::json!({"productcode": product.productcode, "written": written, "free_stock": product.free_stock(&[])});

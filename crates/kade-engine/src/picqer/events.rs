@@ -10,7 +10,8 @@ use kade_store::{InboundEvent, Ingested, NewJob, StoreError};
 
 use super::PicqerConnection;
 use crate::ingest::IngestBatcher;
-use crate::jobs::JobKind;
+use super::{PicqerEvent, PicqerJob};
+use crate::jobs::encode;
 use crate::now_ms;
 
 /// A delivery's fate.
@@ -77,33 +78,27 @@ fn prepare_delivery(
     let name = conn.name();
     let dedupe_key = picqer_delivery_key(name, &triggered, &digest_hex);
 
-    let (kind, entity) = match resource {
-        // A hundred stock events for one product become one re-read.
-        Some(("product", id)) => (JobKind::ProductRefresh, Some(entity_key(name, "product", id))),
-        // Other events are recorded one by one (flows for them arrive with later issues).
-        _ => (JobKind::PicqerEvent, Some(format!("{name}/event/{digest_hex}"))),
+    let mut job = PicqerEvent {
+        connection: name.to_string(),
+        event: env.event.clone(),
+        idhook: Some(env.idhook.0),
+        triggered_at: Some(triggered),
+        ..PicqerEvent::default()
     };
-    let mut payload = serde_json::json!({
-        "connection": name, "event": env.event, "idhook": env.idhook.0, "triggered_at": triggered,
-    });
-    if let (Some(p), Some((k, id))) = (payload.as_object_mut(), resource) {
-        p.insert(format!("id{k}"), id.into());
-        // A shipment belongs to an order; flows that follow orders (PrestaShop tracking) need it.
-        if k == "shipment"
-            && let Some(order) = env.idorder()
-        {
-            p.insert("for_idorder".into(), order.into());
+    if let Some((k, id)) = resource {
+        job.set_resource(k, id);
+        // A shipment belongs to an order; flows that follow orders (shop tracking) need it.
+        if k == "shipment" {
+            job.for_idorder = env.idorder();
         }
     }
-    let job = NewJob {
-        kind: kind.as_str().to_string(),
-        entity_key: entity,
-        payload,
-        run_at_ms: now_ms(),
-        max_attempts,
-        dedupe_key: None,
-        priority: 10,
+    let job = match resource {
+        // A hundred stock events for one product become one refresh.
+        Some(("product", _)) => PicqerJob::ProductRefresh(job),
+        // Other events are recorded one by one, each delivery its own job.
+        _ => PicqerJob::Event(PicqerEvent { digest: Some(digest_hex), ..job }),
     };
+    let job = encode(&job, now_ms(), max_attempts).map_err(|e| InboundError::Malformed(e.to_string()))?;
     let event = InboundEvent {
         connection: name.to_string(),
         source: "picqer".into(),

@@ -10,11 +10,11 @@ use base64::Engine as _;
 use kade_core::hooks::{ExistingHook, HookPlan, plan_hooks};
 use kade_core::ids::HookId;
 use kade_picqer::types::NewHook;
-use kade_store::{HookRecord, NewJob};
+use kade_store::HookRecord;
 use ring::rand::SecureRandom as _;
 
-use super::PicqerConnection;
-use crate::jobs::{JobError, JobKind};
+use super::{ConnectionJob, PicqerConnection, PicqerJob};
+use crate::jobs::JobError;
 use crate::now_ms;
 use crate::worker::Engine;
 
@@ -31,7 +31,7 @@ fn new_secret() -> Result<String, JobError> {
     let mut bytes = [0u8; 32];
     ring::rand::SystemRandom::new()
         .fill(&mut bytes)
-        .map_err(|_| JobError::Transient("the OS random source failed".into()))?;
+        .map_err(|_| JobError::transient("the OS random source failed"))?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
@@ -119,12 +119,7 @@ impl PicqerConnection {
         let healed = !plan.reactivate.is_empty() || !plan.create.is_empty();
         let backfill_queued = had_hooks && healed;
         if backfill_queued {
-            self.enqueue(
-                engine,
-                JobKind::CatalogueIncremental,
-                serde_json::json!({"reason": "backfill after hooks were down"}),
-            )
-            .await?;
+            self.enqueue(engine, PicqerJob::CatalogueIncremental, Some("backfill after hooks were down")).await?;
             self.audit(
                 None,
                 "backfill queued",
@@ -135,23 +130,14 @@ impl PicqerConnection {
         Ok(SuperviseReport { plan, backfill_queued })
     }
 
-    /// Queues a connection-wide job (one per kind: repeated requests coalesce).
-    pub async fn enqueue(&self, engine: &Engine, kind: JobKind, extra: serde_json::Value) -> Result<i64, JobError> {
-        let mut payload = serde_json::json!({"connection": self.name()});
-        if let (Some(p), serde_json::Value::Object(extra)) = (payload.as_object_mut(), extra) {
-            p.extend(extra);
-        }
-        let job = NewJob {
-            kind: kind.as_str().to_string(),
-            entity_key: Some(format!("{}/{}", self.name(), kind.as_str())),
-            payload,
-            run_at_ms: now_ms(),
-            max_attempts: engine.config().max_attempts,
-            dedupe_key: None,
-            priority: 0,
-        };
-        let id = self.store.enqueue(&job).await?;
-        engine.notify();
-        Ok(id)
+    /// Queues a job about this whole connection (a sync, a supervisor round); `reason` is shown
+    /// in the audit. Coalesced: one of each kind queued per connection at a time.
+    pub async fn enqueue(
+        &self,
+        engine: &Engine,
+        job: fn(ConnectionJob) -> PicqerJob,
+        reason: Option<&str>,
+    ) -> Result<i64, JobError> {
+        engine.enqueue(&job(ConnectionJob::new(self.name(), reason))).await
     }
 }

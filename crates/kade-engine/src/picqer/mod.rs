@@ -3,6 +3,7 @@
 mod catalogue;
 mod events;
 mod hooks;
+mod jobs;
 mod record;
 
 use std::sync::{Arc, RwLock};
@@ -14,6 +15,7 @@ use kade_store::{ConnectionRecord, SecretBox, Store};
 pub use catalogue::to_mirror;
 pub use events::{InboundError, InboundOutcome, ingest_delivery};
 pub use hooks::SuperviseReport;
+pub use jobs::{ConnectionJob, PRODUCT_REFRESH_KIND, PicqerEvent, PicqerJob};
 
 use crate::jobs::JobError;
 use crate::now_ms;

@@ -2,9 +2,9 @@
 //! recorded against their entity so the timeline shows them.
 
 use kade_core::dedupe::entity_key;
-use kade_store::{AuditEntry, Job};
+use kade_store::AuditEntry;
 
-use super::PicqerConnection;
+use super::{PicqerConnection, PicqerEvent};
 use crate::jobs::JobError;
 use crate::now_ms;
 
@@ -13,15 +13,13 @@ impl PicqerConnection {
     /// it never moves backwards), and the returned entry — recorded against the event's entity,
     /// so the timeline shows it — is committed by the worker with the job's completion, exactly
     /// once however often this runs.
-    pub(crate) async fn record_event(&self, job: &Job) -> Result<AuditEntry, JobError> {
-        let event = job.payload.get("event").and_then(|v| v.as_str()).unwrap_or("unknown");
-        if let Some(idhook) = job.payload.get("idhook").and_then(|v| v.as_i64()) {
-            self.store.touch_hook_event(self.name(), idhook, now_ms()).await?;
+    pub(crate) async fn record_event(&self, event: &PicqerEvent) -> Result<AuditEntry, JobError> {
+        if let Some(idhook) = event.idhook {
+            self.store.touch_hook_event(self.name(), idhook as i64, now_ms()).await?;
         }
-        let entity = ["idorder", "idpicklist", "idshipment", "idreturn", "idpurchaseorder", "idreceipt"]
-            .iter()
-            .find_map(|k| job.payload.get(*k).and_then(|v| v.as_u64()).map(|id| entity_key(self.name(), &k[2..], id)));
-        Ok(self.entry(entity, &format!("event {event}"), job.payload.clone()))
+        let entity = event.resource().map(|(kind, id)| entity_key(self.name(), kind, id));
+        let detail = serde_json::to_value(event).unwrap_or_default();
+        Ok(self.entry(entity, &format!("event {}", event.event), detail))
     }
 
     /// An effect entry for this connection, to be returned to the worker (which commits it with

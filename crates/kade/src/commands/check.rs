@@ -67,34 +67,36 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let shop_results: Vec<Option<Result<(), kade_prestashop::PrestaError>>> = if args.offline {
-        config.prestashop.values().map(|_| None).collect()
-    } else {
-        join_all(config.prestashop.values().map(|shop| async move { Some(verify_shop(shop).await) })).await
-    };
-    for ((name, shop), result) in config.prestashop.iter().zip(shop_results) {
-        println!();
-        println!("PrestaShop shop \"{name}\" ({}, Picqer connection \"{}\")", shop.shop_url, shop.picqer);
-        println!("  notify URL    {}", config.shop_notify_url(name));
-        match config.shop_full_sync_url_redacted(name) {
-            Some(url) => println!("  full sync URL {url}"),
-            None => println!("  full sync URL disabled (no prestashop.{name}.full_sync_token)"),
+    let mut instances = 0;
+    for connector in crate::connectors::registered(&config) {
+        let described = connector.describe(&config.server.public_url);
+        if described.is_empty() {
+            continue;
         }
-        println!("  prefix        {} (Picqer references like \"{} #73 / ITQRFWVHT\")", shop.prefix, shop.prefix);
-        match result {
-            None => println!("  - live check skipped (--offline)"),
-            Some(Ok(())) => println!("  ✓ connected: the webservice key works"),
-            Some(Err(e)) => {
-                failed += 1;
-                println!("  ✗ {e}");
+        println!();
+        for line in described {
+            println!("{line}");
+        }
+        let lines = if args.offline { Vec::new() } else { connector.check().await };
+        instances += lines.len();
+        if args.offline {
+            println!("  - live check skipped (--offline)");
+        }
+        for line in lines {
+            match line.result {
+                Ok(what) => println!("  ✓ {}: {what}", line.what),
+                Err(e) => {
+                    failed += 1;
+                    println!("  ✗ {}: {e}", line.what);
+                }
             }
         }
     }
     println!();
-    let total = config.picqer.len() + config.prestashop.len();
+    let total = config.picqer.len() + instances;
     if failed > 0 {
         let _ = std::io::stdout().flush();
-        let noun = if config.prestashop.is_empty() { "Picqer connection" } else { "connection" };
+        let noun = if instances == 0 { "Picqer connection" } else { "connection" };
         bail!("{failed} of {total} {noun}{} failed the live check", if total == 1 { "" } else { "s" });
     }
     if args.offline {
@@ -113,16 +115,6 @@ fn print_summary(args: &CheckArgs, config: &Config) {
     let kind = if config.database.is_postgres() { "PostgreSQL" } else { "SQLite" };
     println!("  database      {} ({kind})", config.database.redacted_url());
     println!("  connections   {}", config.picqer.keys().cloned().collect::<Vec<_>>().join(", "));
-    if !config.prestashop.is_empty() {
-        println!("  shops         {}", config.prestashop.keys().cloned().collect::<Vec<_>>().join(", "));
-    }
-}
-
-/// One live call to the shop's webservice (the key needs GET on orders), with the short timeout.
-async fn verify_shop(shop: &kade_engine::prestashop::ShopSettings) -> Result<(), kade_prestashop::PrestaError> {
-    let mut cfg = kade_prestashop::PrestaConfig::new(&shop.shop_url, &shop.ws_key);
-    cfg.timeout = REQUEST_TIMEOUT;
-    kade_prestashop::PrestaClient::new(cfg)?.ping().await
 }
 
 /// One live call with the check's short timeouts and no retries.

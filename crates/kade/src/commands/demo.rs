@@ -93,6 +93,7 @@ async fn start_hub(sim: &RunningSim, database: &str) -> anyhow::Result<Hub> {
         background: true,
         body_limit: 1024 * 1024,
         agent: Default::default(),
+        connectors: Vec::new(),
     };
     Hub::start(opts).await.context("starting Kade")
 }

@@ -41,31 +41,18 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         background: true,
         body_limit: BODY_LIMIT,
         agent: cfg.agent.clone(),
+        connectors: crate::connectors::registered(&cfg),
     };
     let automations = super::automations::setup(&cfg)?;
     let rules = automations.as_ref().map_or(0, |a| a.rules.len());
-    let mut hub = Hub::start_with_automations(opts, automations).await.context("starting Kade")?;
-    // Shops after their Picqer connections (the hub checks the connection and the tags).
-    for (name, shop) in &cfg.prestashop {
-        if let Err(e) = hub.add_prestashop(shop.clone()).await {
-            hub.stop().await;
-            return Err(anyhow::Error::new(e).context(format!("connecting PrestaShop shop {name:?}")));
-        }
-    }
+    let connectors = opts.connectors.clone();
+    let hub = Hub::start_with_automations(opts, automations).await.context("starting Kade")?;
     println!("Kade is running on {} (database: {})", hub.url(), cfg.database.redacted_url());
     for name in cfg.picqer.keys() {
         println!("  picqer connection {name:?}: webhooks at {}", cfg.webhook_url(name));
     }
-    for (name, shop) in &cfg.prestashop {
-        println!(
-            "  prestashop shop {name:?} ({}, prefix {}): notifications at {}",
-            shop.shop_url,
-            shop.prefix,
-            cfg.shop_notify_url(name)
-        );
-        if let Some(url) = cfg.shop_full_sync_url_redacted(name) {
-            println!("    full stock sync: {url} (token: prestashop.{name}.full_sync_token)");
-        }
+    for line in connectors.iter().flat_map(|c| c.describe(&cfg.server.public_url)) {
+        println!("  {line}");
     }
     if rules > 0 {
         println!("  automations: {rules} rule(s); send log: kade messages, or GET /api/v1/messages");

@@ -45,7 +45,7 @@ pub struct Config {
     /// Picqer connections by name; the name appears in webhook URLs and the admin API.
     pub picqer: BTreeMap<String, PicqerConnectionConfig>,
     /// PrestaShop shops by name (`[prestashop.NAME]`), each feeding one Picqer connection.
-    pub prestashop: BTreeMap<String, kade_engine::prestashop::ShopSettings>,
+    pub prestashop: BTreeMap<String, kade_prestashop::ShopSettings>,
     /// The customer-answer agent (`[agent]`); defaults when the section is absent.
     pub agent: kade_agent::AgentConfig,
     /// Message providers (`[smtp]`, `[whatsapp]`, `[twilio]`) and automation settings.

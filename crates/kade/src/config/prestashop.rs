@@ -9,7 +9,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 use kade_core::prestashop::{StatusRule, StockFormula, validate_prefix};
-use kade_engine::prestashop::ShopSettings;
+use kade_prestashop::ShopSettings;
 use toml::Spanned;
 
 use super::raw::{RawRoles, RawShop, RawStatusRule, RawStockFormula};

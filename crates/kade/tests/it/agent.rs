@@ -35,6 +35,7 @@ async fn hub(db: &str, sim: &RunningSim) -> Hub {
         background: true,
         body_limit: 256 * 1024,
         agent: Default::default(),
+        connectors: Vec::new(),
     };
     let hub = Hub::start(opts).await.expect("hub starts");
     for _ in 0..400 {

@@ -132,6 +132,7 @@ async fn start_hub(db: &str, picqer: &RunningSim, rules: &[Rule], providers: &Pr
         background: false,
         body_limit: 256 * 1024,
         agent: Default::default(),
+        connectors: Vec::new(),
     };
     let messenger = Messenger::new(providers.smtp.clone(), providers.whatsapp.clone(), providers.twilio.clone())
         .expect("providers configure")

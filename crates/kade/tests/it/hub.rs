@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use kade_engine::picqer::{ConnectError, PicqerSettings};
-use kade_engine::{EngineConfig, JobKind};
+use kade_engine::EngineConfig;
+use kade_engine::picqer::PicqerJob;
 use kade_picqer::types::{ProductFilter, ProductUpdate};
 use kade_picqer::{ApiKey, ClientConfig};
 use kade_server::{Hub, HubError, HubOptions};
@@ -40,6 +41,7 @@ fn options(db: &str, picqer: Vec<PicqerSettings>) -> HubOptions {
         background: false,
         body_limit: 256 * 1024,
         agent: Default::default(),
+        connectors: Vec::new(),
     }
 }
 
@@ -131,7 +133,7 @@ async fn hooks_install_idempotently_and_the_catalogue_mirrors() {
         hub.engine
             .picqer("main")
             .unwrap()
-            .enqueue(&hub.engine, JobKind::CatalogueIncremental, json!({}))
+            .enqueue(&hub.engine, PicqerJob::CatalogueIncremental, None)
             .await
             .unwrap();
         hub.engine.drain().await.unwrap();
@@ -381,7 +383,7 @@ async fn a_failing_partner_ends_in_dead_letters_and_replay_recovers() {
             .engine
             .store()
             .enqueue(&kade_store::NewJob {
-                kind: JobKind::ProductRefresh.as_str().into(),
+                kind: kade_engine::picqer::PRODUCT_REFRESH_KIND.into(),
                 entity_key: Some(format!("main/product/{}", p.idproduct)),
                 payload: json!({"connection": conn.name(), "idproduct": p.idproduct.0}),
                 run_at_ms: kade_engine::now_ms(),

@@ -40,6 +40,7 @@ fn options(db: &str, sim: &RunningSim) -> HubOptions {
         background: false,
         body_limit: 256 * 1024,
         agent: Default::default(),
+        connectors: Vec::new(),
     }
 }
 

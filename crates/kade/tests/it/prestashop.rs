@@ -82,7 +82,7 @@ async fn seeded_code() -> String {
 }
 
 /// A rig with one shop named "shop" (prefix PS) whose simulator has `refs` as products.
-async fn one_shop(db: &str, refs: &[&str], tweak: impl FnOnce(&mut kade_engine::prestashop::ShopSettings)) -> Rig {
+async fn one_shop(db: &str, refs: &[&str], tweak: impl FnOnce(&mut kade_prestashop::ShopSettings)) -> Rig {
     let mut rig = Rig::new(db, 10).await;
     let sim = shop_sim(1).await;
     for r in refs {
@@ -295,7 +295,7 @@ async fn a_lost_notification_is_caught_by_polling() {
     rig.shop(0).place_order(&order(&[(&code, 1)], "LOSTNOTIF")).unwrap();
     rig.settle().await;
     assert!(rig.orders_with_reference("PS #1 / LOSTNOTIF").await.is_empty(), "nothing told Kade yet");
-    let shop = rig.hub.engine.prestashop("shop").unwrap();
+    let shop = rig.presta.shop("shop").unwrap();
     shop.enqueue_poll(&rig.hub.engine).await.unwrap();
     rig.settle().await;
     assert_eq!(rig.orders_with_reference("PS #1 / LOSTNOTIF").await.len(), 1);

@@ -2,7 +2,7 @@
 //! names, partial deliveries, nothing wiped), stock (events, combinations, full sync and its
 //! URL), the notification ingress's refusals, and the settings Kade refuses.
 
-use kade_engine::prestashop::{PrestaShop, ShopError};
+use kade_prestashop::connector::{PrestaJob, PrestaShop, ShopError, StatusBackJob};
 use kade_picqer::types::ProductFilter;
 use kade_sim::prestashop::{ComboSpec, NotifyConfig, NotifyMode, ProductSpec, sign};
 use serde_json::json;
@@ -82,15 +82,9 @@ async fn tracking_goes_to_the_carrier_with_the_exact_name_only() {
         rig.shop(0).journal().iter().filter(|e| e.method == "PUT" && e.path.starts_with("/api/order_carriers")).count()
     };
     let before = puts(&rig);
-    let shop = rig.hub.engine.prestashop("shop").unwrap();
-    shop.enqueue(
-        &rig.hub.engine,
-        kade_engine::JobKind::PrestaStatusBack,
-        "x".into(),
-        json!({"idorder": first.idorder.0}),
-    )
-    .await
-    .unwrap();
+    let shop = rig.presta.shop("shop").unwrap();
+    let again = StatusBackJob { connection: "main".into(), shop: shop.name().into(), idorder: first.idorder.0 };
+    rig.hub.engine.enqueue(&PrestaJob::StatusBack(again)).await.unwrap();
     rig.settle().await;
     assert_eq!(puts(&rig), before);
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use kade_engine::EngineConfig;
 use kade_engine::picqer::PicqerSettings;
-use kade_engine::prestashop::{PrestaShop, ShopSettings};
+use kade_prestashop::connector::{PrestaConnector, PrestaShop, ShopSettings};
 use kade_picqer::types::{Order, ProductFilter};
 use kade_picqer::{ApiKey, ClientConfig, PicqerClient};
 use kade_server::{Hub, HubOptions};
@@ -30,6 +30,8 @@ pub const EVENTS: [&str; 5] = [
 pub struct Rig {
     pub picqer: RunningSim,
     pub hub: Hub,
+    /// The PrestaShop connector registered with the hub (its shops, by name).
+    pub presta: std::sync::Arc<PrestaConnector>,
     pub shops: Vec<(RunningPrestaSim, std::sync::Arc<PrestaShop>)>,
 }
 
@@ -63,6 +65,7 @@ impl Rig {
             webhook_url: String::new(),
             events: events.iter().map(|e| e.to_string()).collect(),
         };
+        let presta = PrestaConnector::new(Vec::new());
         let opts = HubOptions {
             database_url: db.to_string(),
             listen: "127.0.0.1:0".parse().unwrap(),
@@ -80,16 +83,17 @@ impl Rig {
             background: false,
             body_limit: 256 * 1024,
             agent: Default::default(),
+            connectors: vec![presta.clone()],
         };
         let hub = Hub::start(opts).await.expect("hub starts");
-        Rig { picqer, hub, shops: Vec::new() }
+        Rig { picqer, hub, presta, shops: Vec::new() }
     }
 
     /// Adds a shop (its module notifying Kade); returns its index.
     pub async fn add_shop(&mut self, sim: RunningPrestaSim, settings: ShopSettings) -> usize {
         let url = format!("{}/webhooks/prestashop/{}", self.hub.url(), settings.name);
         sim.configure_notify(Some(NotifyConfig { url, secret: SECRET.into(), mode: NotifyMode::Normal }));
-        let shop = self.hub.add_prestashop(settings).await.expect("shop connects");
+        let shop = self.presta.add_shop(&self.hub.engine, settings).await.expect("shop connects");
         self.shops.push((sim, shop));
         self.shops.len() - 1
     }

@@ -65,6 +65,7 @@ pub async fn agent(args: BenchAgentArgs) -> anyhow::Result<()> {
         background: true,
         body_limit: 1024 * 1024,
         agent: AgentConfig::default(),
+        connectors: Vec::new(),
     };
     let hub = Hub::start(opts).await.context("starting Kade")?;
     let t = Instant::now();

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail, ensure};
 use kade_engine::ingest::BatchStats;
 use kade_engine::picqer::PicqerSettings;
-use kade_engine::{EngineConfig, JobKind};
+use kade_engine::EngineConfig;
 use kade_picqer::webhook::WebhookSecret;
 use kade_picqer::{ApiKey, ClientConfig};
 use kade_server::{Hub, HubOptions};
@@ -267,6 +267,7 @@ fn hub_options(sim: &RunningSim, database_url: &str, workers: bool) -> anyhow::R
         background: workers,
         body_limit: 1024 * 1024,
         agent: Default::default(),
+        connectors: Vec::new(),
     })
 }
 
@@ -378,7 +379,7 @@ async fn store_ingest(url: &str, bodies: &[Vec<u8>], batch: usize) -> anyhow::Re
                 received_ms: kade_engine::now_ms(),
             };
             let job = NewJob {
-                kind: JobKind::ProductRefresh.as_str().to_string(),
+                kind: kade_engine::picqer::PRODUCT_REFRESH_KIND.to_string(),
                 entity_key: Some(entity),
                 payload: json!({"connection": "floor", "event": EVENT, "idhook": 1, "idproduct": i % 1000}),
                 run_at_ms: kade_engine::now_ms(),

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use kade_engine::picqer::{PicqerConnection, PicqerSettings};
-use kade_engine::prestashop::{PrestaShop, ShopSettings};
+use kade_prestashop::connector::{PrestaShop, ShopSettings};
 use kade_picqer::types::ProductFilter;
 use kade_picqer::{ApiKey, ClientConfig, PAGE_SIZE, PicqerClient};
 use kade_sim::picqer::PicqerSimConfig;

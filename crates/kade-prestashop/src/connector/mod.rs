@@ -8,8 +8,10 @@ mod calls;
 mod dispatch;
 mod hooks;
 mod ingress;
+mod jobs;
 mod orders;
 mod products;
+mod routes;
 mod status;
 mod stock;
 
@@ -17,17 +19,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kade_core::prestashop::{StateRoles, StatusRule, StockFormula, validate_prefix};
-use kade_prestashop::{PrestaClient, PrestaConfig};
-use kade_store::{AuditEntry, ConnectionRecord, Link, NewJob, SecretBox, Store, SyncState};
+use kade_store::{AuditEntry, ConnectionRecord, Link, SecretBox, Store, SyncState};
 
-pub(crate) use dispatch::{after_order_event, after_product_event, handle};
+pub use dispatch::{KIND, PrestaConnector};
+pub use jobs::{OrderJob, PrestaJob, ShopJob, StatusBackJob, StockProductJob};
 pub use hooks::{HookState, HookStatus, hook_state};
 pub use ingress::{NotifyError, NotifyOutcome, SIGNATURE_HEADER, ingest_notification, verify_signature};
 pub use stock::StockReport;
 
-use crate::jobs::{JobError, JobKind};
-use crate::now_ms;
-use crate::worker::Engine;
+use kade_engine::{Engine, JobError, now_ms};
+
+use crate::{PrestaClient, PrestaConfig};
 
 /// How one shop is set up (from the config file or a test).
 #[derive(Clone)]
@@ -119,7 +121,7 @@ pub enum ShopError {
         shop: String,
         url: String,
         #[source]
-        source: kade_prestashop::PrestaError,
+        source: crate::PrestaError,
     },
     #[error("shop {0:?}: could not save it: {1}")]
     Store(String, kade_store::StoreError),
@@ -268,7 +270,7 @@ impl PrestaShop {
     }
 
     pub(crate) fn entry(&self, entity: Option<String>, action: &str, detail: serde_json::Value) -> AuditEntry {
-        crate::effect_entry(self.name(), entity, action, detail)
+        kade_engine::effect_entry(self.name(), entity, action, detail)
     }
 
     pub(crate) async fn bump_synced(&self) -> Result<(), JobError> {
@@ -286,45 +288,48 @@ impl PrestaShop {
         Ok(self.store.put_sync_state(&state).await?)
     }
 
-    /// Queues a job of this shop. `entity` serialises and coalesces it (one order, one product).
-    pub async fn enqueue(
-        &self,
-        engine: &Engine,
-        kind: JobKind,
-        entity: String,
-        extra: serde_json::Value,
-    ) -> Result<i64, JobError> {
-        let mut payload = serde_json::json!({"connection": self.settings.picqer, "shop": self.name()});
-        if let (Some(p), serde_json::Value::Object(extra)) = (payload.as_object_mut(), extra) {
-            p.extend(extra);
-        }
-        let priority = match kind {
-            JobKind::PrestaOrder | JobKind::PrestaStatusBack => 20,
-            JobKind::PrestaStockFull => 0,
-            _ => 10,
-        };
-        let job = NewJob {
-            kind: kind.as_str().to_string(),
-            entity_key: Some(entity),
-            payload,
-            run_at_ms: now_ms(),
-            max_attempts: engine.config().max_attempts,
-            dedupe_key: None,
-            priority,
-        };
-        let id = self.store.enqueue(&job).await?;
-        engine.notify();
-        Ok(id)
+    /// A job about this whole shop.
+    pub(crate) fn shop_job(&self, reason: Option<&str>) -> ShopJob {
+        ShopJob { connection: self.settings.picqer.clone(), shop: self.name().into(), reason: reason.map(str::to_string) }
     }
 
     /// Queues the full stock sync (coalesced: one queued per shop at a time).
     pub async fn enqueue_full_stock(&self, engine: &Engine, reason: &str) -> Result<i64, JobError> {
-        let entity = format!("{}/stock_full", self.name());
-        self.enqueue(engine, JobKind::PrestaStockFull, entity, serde_json::json!({"reason": reason})).await
+        engine.enqueue(&PrestaJob::StockFull(self.shop_job(Some(reason)))).await
     }
 
     /// Queues a poll for changed orders.
     pub async fn enqueue_poll(&self, engine: &Engine) -> Result<i64, JobError> {
-        self.enqueue(engine, JobKind::PrestaPoll, format!("{}/poll", self.name()), serde_json::json!({})).await
+        engine.enqueue(&PrestaJob::Poll(self.shop_job(None))).await
+    }
+
+    /// Queues the order job of shop order `id_order`.
+    pub(crate) async fn enqueue_order(&self, engine: &Engine, id_order: u64, event: &str) -> Result<i64, JobError> {
+        let job = OrderJob {
+            connection: self.settings.picqer.clone(),
+            shop: self.name().into(),
+            id_order,
+            event: Some(event.into()),
+        };
+        engine.enqueue(&PrestaJob::Order(job)).await
+    }
+}
+
+/// One live call to the shop's webservice (the key needs GET on orders), with a short timeout
+/// and no retries: what `kade check` asks of a shop.
+pub async fn verify(shop: &ShopSettings) -> Result<(), crate::PrestaError> {
+    let mut cfg = PrestaConfig::new(&shop.shop_url, &shop.ws_key);
+    cfg.timeout = Duration::from_secs(10);
+    PrestaClient::new(cfg)?.ping().await
+}
+
+impl From<crate::PrestaError> for JobError {
+    fn from(e: crate::PrestaError) -> Self {
+        let class = match e.class() {
+            crate::ErrorClass::Transient => kade_picqer::ErrorClass::Transient,
+            crate::ErrorClass::RateLimited => kade_picqer::ErrorClass::RateLimited,
+            crate::ErrorClass::Permanent => kade_picqer::ErrorClass::Permanent,
+        };
+        JobError::from_partner(class, e)
     }
 }

@@ -4,13 +4,14 @@
 //! The notice is a hint (principle 2): the job re-reads the order from the webservice, so a
 //! duplicate, a stale or an out-of-order notice is harmless.
 
-use kade_store::{InboundEvent, Ingested, NewJob, StoreError};
+use kade_store::{InboundEvent, Ingested, StoreError};
 use serde::Deserialize;
 
 use super::PrestaShop;
-use crate::ingest::IngestBatcher;
-use crate::jobs::JobKind;
-use crate::now_ms;
+use super::jobs::{OrderJob, PrestaJob};
+use kade_engine::ingest::IngestBatcher;
+
+use kade_engine::now_ms;
 
 /// The header carrying `sha256=<hex HMAC-SHA256 of the body>`.
 pub const SIGNATURE_HEADER: &str = "x-kade-signature";
@@ -73,17 +74,14 @@ pub async fn ingest_notification(
     let digest_hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
     let delivery = notice.delivery_id.map(|d| d.to_string()).unwrap_or_default();
     let entity = shop.order_entity(notice.id_order);
-    let job = NewJob {
-        kind: JobKind::PrestaOrder.as_str().into(),
-        entity_key: Some(entity.clone()),
-        payload: serde_json::json!({
-            "connection": shop.settings.picqer, "shop": shop.name(), "id_order": notice.id_order, "event": notice.event,
-        }),
-        run_at_ms: now_ms(),
-        max_attempts,
-        dedupe_key: None,
-        priority: 20,
-    };
+    let job = PrestaJob::Order(OrderJob {
+        connection: shop.settings.picqer.clone(),
+        shop: shop.name().into(),
+        id_order: notice.id_order,
+        event: Some(notice.event.clone()),
+    });
+    let job = kade_engine::jobs::encode(&job, now_ms(), max_attempts)
+        .map_err(|e| NotifyError::Malformed(e.to_string()))?;
     let event = InboundEvent {
         connection: shop.name().into(),
         source: "prestashop".into(),

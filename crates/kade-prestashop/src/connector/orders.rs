@@ -11,13 +11,13 @@ use kade_core::ids::{OrderId, TagId, VatGroupId};
 use kade_core::prestashop::{OrderAction, decide, order_reference};
 use kade_picqer::CancelMode;
 use kade_picqer::types::{NewOrder, NewOrderLine, OrderStatus};
-use kade_prestashop::{Order, OrderRow};
+use crate::{Order, OrderRow};
 use kade_store::AuditEntry;
 
 use super::PrestaShop;
-use crate::jobs::{JobError, JobKind};
-use crate::picqer::PicqerConnection;
-use crate::worker::Engine;
+use kade_engine::JobError;
+use kade_engine::picqer::PicqerConnection;
+use kade_engine::Engine;
 
 /// The marker of Kade's note carrying the Picqer order number.
 const NUMBER_NOTE: &str = "Picqer order";
@@ -236,8 +236,8 @@ impl PrestaShop {
         } else {
             self.client.country_iso(invoice.id_country).await?
         };
-        let name = |a: &kade_prestashop::Address| if a.company.is_empty() { a.full_name() } else { a.company.clone() };
-        let street = |a: &kade_prestashop::Address| {
+        let name = |a: &crate::Address| if a.company.is_empty() { a.full_name() } else { a.company.clone() };
+        let street = |a: &crate::Address| {
             [a.address1.as_str(), a.address2.as_str()]
                 .iter()
                 .filter(|s| !s.is_empty())
@@ -290,13 +290,7 @@ impl PrestaShop {
         let orders = self.client.orders_updated(&from, "9999-12-31 23:59:59").await?;
         let mut newest = from.clone();
         for o in &orders {
-            self.enqueue(
-                engine,
-                JobKind::PrestaOrder,
-                self.order_entity(o.id),
-                serde_json::json!({"id_order": o.id, "event": "poll"}),
-            )
-            .await?;
+            self.enqueue_order(engine, o.id, "poll").await?;
             if o.date_upd > newest {
                 newest = o.date_upd.clone();
             }
@@ -309,7 +303,7 @@ impl PrestaShop {
                 cursor: serde_json::json!({"date_upd": newest}),
                 status: "done".into(),
                 items,
-                last_run_ms: crate::now_ms(),
+                last_run_ms: kade_engine::now_ms(),
                 last_error: None,
             })
             .await?;

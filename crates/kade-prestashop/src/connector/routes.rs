@@ -2,44 +2,92 @@
 //! notifications) and `GET|POST /prestashop/{shop}/stock-sync?token=…` (the full stock sync URL,
 //! for cron). Both only verify and queue; the work happens in the engine.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use kade_engine::prestashop::{NotifyError, NotifyOutcome, ingest_notification};
+use axum::routing::{get, post};
+use subtle::ConstantTimeEq as _;
+use kade_engine::connector::{ApiOperation, RouteContext};
+use kade_engine::http::ApiError;
 
-use crate::AppState;
-use crate::error::ApiError;
+use super::dispatch::PrestaConnector;
+use super::{HookState, HookStatus, NotifyError, NotifyOutcome, PrestaShop, SIGNATURE_HEADER, ingest_notification};
 
-fn count(state: &AppState, result: &str) {
-    state.engine.metrics().inc("kade_webhooks_total", &format!("source=\"prestashop\",result=\"{result}\""));
+/// What the routes reach: the hub's context and the connector itself.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    ctx: RouteContext,
+    connector: Arc<PrestaConnector>,
 }
 
-pub async fn notification(
+impl AppState {
+    fn shop(&self, name: &str) -> Option<Arc<PrestaShop>> {
+        self.connector.shop(name)
+    }
+}
+
+/// The shop's notification module and the full-sync URL: public, each checks its own
+/// signature or token.
+pub(crate) fn public(ctx: RouteContext, connector: Arc<PrestaConnector>) -> axum::Router {
+    axum::Router::new()
+        .route("/webhooks/prestashop/{shop}", post(notification))
+        .route("/prestashop/{shop}/stock-sync", get(stock_sync).post(stock_sync))
+        .with_state(AppState { ctx, connector })
+}
+
+/// Admin routes (under `/api/v1`, behind the admin token).
+pub(crate) fn admin(ctx: RouteContext, connector: Arc<PrestaConnector>) -> axum::Router {
+    axum::Router::new()
+        .route("/prestashop/{shop}/hooks", get(hooks_status).post(hooks_repair))
+        .with_state(AppState { ctx, connector })
+}
+
+/// The admin routes for the OpenAPI document.
+pub(crate) const OPERATIONS: &[ApiOperation] = &[
+    ApiOperation {
+        method: "get",
+        path: "/prestashop/{shop}/hooks",
+        summary: "Picqer hooks a shop's flows need: active, inactive or missing",
+    },
+    ApiOperation {
+        method: "post",
+        path: "/prestashop/{shop}/hooks",
+        summary: "Create or reactivate the Picqer hooks a shop's flows need",
+    },
+];
+
+fn count(state: &AppState, result: &str) {
+    state.ctx.engine.metrics().inc("kade_webhooks_total", &format!("source=\"prestashop\",result=\"{result}\""));
+}
+
+async fn notification(
     State(state): State<AppState>,
     Path(shop): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if body.len() > state.body_limit {
+    if body.len() > state.ctx.body_limit {
         count(&state, "too_large");
         return ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
-            format!("the body exceeds {} bytes", state.body_limit),
+            format!("the body exceeds {} bytes", state.ctx.body_limit),
         )
         .into_response();
     }
-    let Some(conn) = state.engine.prestashop(&shop) else {
+    let Some(conn) = state.shop(&shop) else {
         count(&state, "unknown_shop");
         return ApiError::not_found(format!("no PrestaShop shop named {shop:?} on this Kade")).into_response();
     };
-    let signature = headers.get(kade_engine::prestashop::SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-    let max_attempts = state.engine.config().max_attempts;
-    match ingest_notification(&conn, &state.ingest, signature, &body, max_attempts).await {
+    let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    let max_attempts = state.ctx.engine.config().max_attempts;
+    match ingest_notification(&conn, &state.ctx.ingest, signature, &body, max_attempts).await {
         Ok(NotifyOutcome::Accepted { event_id, job_id }) => {
-            state.engine.notify();
+            state.ctx.engine.notify();
             count(&state, "accepted");
             (StatusCode::OK, Json(serde_json::json!({"status": "accepted", "event_id": event_id, "job_id": job_id})))
                 .into_response()
@@ -76,12 +124,12 @@ pub struct TokenQuery {
 }
 
 /// Queues a full stock sync when the token matches the shop's (constant-time comparison).
-pub async fn stock_sync(
+async fn stock_sync(
     State(state): State<AppState>,
     Path(shop): Path<String>,
     Query(q): Query<TokenQuery>,
 ) -> Response {
-    let Some(conn) = state.engine.prestashop(&shop) else {
+    let Some(conn) = state.shop(&shop) else {
         return ApiError::not_found(format!("no PrestaShop shop named {shop:?} on this Kade")).into_response();
     };
     let Some(expected) = conn.settings().full_sync_token.as_deref() else {
@@ -92,9 +140,7 @@ pub async fn stock_sync(
         )
         .into_response();
     };
-    let same = expected.len() == q.token.len()
-        && expected.bytes().zip(q.token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-    if !same {
+    if !bool::from(expected.as_bytes().ct_eq(q.token.as_bytes())) {
         return ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad_token",
@@ -102,7 +148,7 @@ pub async fn stock_sync(
         )
         .into_response();
     }
-    match conn.enqueue_full_stock(&state.engine, "full-sync URL").await {
+    match conn.enqueue_full_stock(&state.ctx.engine, "full-sync URL").await {
         Ok(job_id) => {
             (StatusCode::ACCEPTED, Json(serde_json::json!({"status": "queued", "job_id": job_id}))).into_response()
         }
@@ -111,18 +157,13 @@ pub async fn stock_sync(
 }
 
 /// The shop and its Picqer connection, or a 404 naming what is unknown.
-fn shop_and_picqer(
-    state: &AppState,
-    shop: &str,
-) -> Result<
-    (std::sync::Arc<kade_engine::prestashop::PrestaShop>, std::sync::Arc<kade_engine::picqer::PicqerConnection>),
-    ApiError,
-> {
+type ShopAndPicqer = (Arc<PrestaShop>, Arc<kade_engine::picqer::PicqerConnection>);
+
+fn shop_and_picqer(state: &AppState, shop: &str) -> Result<ShopAndPicqer, ApiError> {
     let conn = state
-        .engine
-        .prestashop(shop)
+        .shop(shop)
         .ok_or_else(|| ApiError::not_found(format!("no PrestaShop shop named {shop:?} on this Kade")))?;
-    let picqer = state.engine.picqer(&conn.settings().picqer).ok_or_else(|| {
+    let picqer = state.ctx.engine.picqer(&conn.settings().picqer).ok_or_else(|| {
         ApiError::not_found(format!("the shop's Picqer connection {:?} is not connected", conn.settings().picqer))
     })?;
     Ok((conn, picqer))
@@ -133,14 +174,13 @@ fn picqer_failed(e: kade_engine::JobError) -> ApiError {
     ApiError::new(StatusCode::BAD_GATEWAY, "picqer_failed", format!("Picqer could not be asked about its hooks: {e}"))
 }
 
-fn hooks_body(shop: &str, picqer: &str, hooks: &[kade_engine::prestashop::HookStatus]) -> serde_json::Value {
-    let healthy = hooks.iter().all(|h| h.state == kade_engine::prestashop::HookState::Active);
+fn hooks_body(shop: &str, picqer: &str, hooks: &[HookStatus]) -> serde_json::Value {
+    let healthy = hooks.iter().all(|h| h.state == HookState::Active);
     serde_json::json!({"shop": shop, "picqer": picqer, "healthy": healthy, "hooks": hooks})
 }
 
 /// `GET /api/v1/prestashop/{shop}/hooks`: the Picqer hooks the shop relies on, read live.
-pub async fn hooks_status(
-    _: crate::auth::Admin,
+async fn hooks_status(
     State(state): State<AppState>,
     Path(shop): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -151,13 +191,12 @@ pub async fn hooks_status(
 
 /// `POST /api/v1/prestashop/{shop}/hooks`: creates missing hooks and reactivates inactive ones
 /// (idempotent), then answers with what it did and the state after.
-pub async fn hooks_repair(
-    _: crate::auth::Admin,
+async fn hooks_repair(
     State(state): State<AppState>,
     Path(shop): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let (conn, picqer) = shop_and_picqer(&state, &shop)?;
-    let (plan, hooks) = conn.repair_hooks(&state.engine, &picqer).await.map_err(picqer_failed)?;
+    let (plan, hooks) = conn.repair_hooks(&state.ctx.engine, &picqer).await.map_err(picqer_failed)?;
     let mut body = hooks_body(&shop, picqer.name(), &hooks);
     body["created"] = serde_json::json!(plan.create);
     body["reactivated"] = serde_json::json!(plan.reactivate);

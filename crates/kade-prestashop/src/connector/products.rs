@@ -5,12 +5,12 @@
 
 use kade_core::ids::{ProductId, VatGroupId};
 use kade_picqer::types::NewProduct;
-use kade_prestashop::{Order, OrderRow};
+use crate::{Order, OrderRow};
 
 use super::PrestaShop;
 use super::orders::money;
-use crate::jobs::JobError;
-use crate::picqer::PicqerConnection;
+use kade_engine::JobError;
+use kade_engine::picqer::PicqerConnection;
 
 /// The tax rate (percent) a shop order row was charged at, from its prices incl. and excl. tax.
 pub(super) fn row_rate(row: &OrderRow) -> f64 {
@@ -38,7 +38,7 @@ impl PrestaShop {
         let groups = self.store.references(&self.settings.picqer, "vatgroup").await?;
         // Loaded on every connect: none means the account has none, which a retry will not fix.
         nearest_vat_group(&groups, rate).ok_or_else(|| {
-            JobError::Permanent(format!(
+            JobError::permanent(format!(
                 "Picqer connection {:?} has no VAT groups; add one in Picqer and restart Kade",
                 self.settings.picqer
             ))

@@ -10,8 +10,8 @@ use kade_core::prestashop::map_status;
 use kade_store::AuditEntry;
 
 use super::PrestaShop;
-use crate::jobs::JobError;
-use crate::picqer::PicqerConnection;
+use kade_engine::JobError;
+use kade_engine::picqer::PicqerConnection;
 
 /// `tracking_number` holds at most 64 characters in PrestaShop.
 const TRACKING_MAX: usize = 64;
@@ -87,7 +87,7 @@ impl PrestaShop {
                 }
             }
             codes.dedup();
-            let carrier_name = |row: &kade_prestashop::Object| {
+            let carrier_name = |row: &crate::Object| {
                 let idc: u64 = row.get("id_carrier").and_then(|v| v.parse().ok()).unwrap_or(0);
                 carriers.iter().find(|c| c.id == idc).map(|c| c.name.clone()).unwrap_or_default()
             };

@@ -11,15 +11,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use kade_core::ids::ProductId;
 use kade_core::prestashop::{WarehouseStock, stock_writes};
 use kade_picqer::types::{Product, ProductFilter};
-use kade_prestashop::{Object, StockAvailable};
+use crate::{Object, StockAvailable};
 use kade_store::AuditEntry;
 use serde::Serialize;
 
 use futures_util::StreamExt as _;
 
 use super::PrestaShop;
-use crate::jobs::JobError;
-use crate::picqer::PicqerConnection;
+use kade_engine::JobError;
+use kade_engine::picqer::PicqerConnection;
 
 /// Stock writes a full sync keeps in flight. PrestaShop has no bulk stock endpoint, so each
 /// differing row is one PUT; a few at a time shortens a large sync without loading a small
@@ -110,7 +110,7 @@ impl PrestaShop {
         // Both sides are read at once: neither depends on the other.
         let picqer_side = picqer.client().products(&ProductFilter::default()).collect_all();
         let shop_side = async {
-            Ok::<_, kade_prestashop::PrestaError>((
+            Ok::<_, crate::PrestaError>((
                 self.client.sellables().await?,
                 self.client.stock_availables().await?,
             ))

@@ -6,8 +6,8 @@ use kade_calls::Call;
 use kade_store::{AuditEntry, Job};
 
 use super::PrestaShop;
-use crate::calls::summary;
-use crate::jobs::JobError;
+use kade_engine::calls::summary;
+use kade_engine::JobError;
 
 /// Puts the calls on the job's effect entry, or logs them for a failed attempt.
 pub(super) async fn attach(
@@ -21,7 +21,7 @@ pub(super) async fn attach(
     }
     match result {
         Ok(Some(mut entry)) => {
-            crate::calls::add_to(&mut entry.detail, calls);
+            kade_engine::calls::add_to(&mut entry.detail, calls);
             Ok(Some(entry))
         }
         Ok(None) => Ok(Some(shop.entry(job.entity_key.clone(), "job done", summary(calls).into()))),
