@@ -7,7 +7,7 @@
 //! anyway: no extra database write per call, not even on the stock path. A failed attempt's
 //! calls go on its failure entry: that is where an operator looks for the 401 or the timeout.
 
-use kade_calls::Call;
+pub use kade_calls::{Call, note, recorded};
 use serde_json::{Map, Value, json};
 
 /// Calls listed one by one on an entry; a full sync may make thousands, and the totals still

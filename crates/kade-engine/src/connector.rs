@@ -92,11 +92,8 @@ pub trait Connector: Send + Sync + 'static {
     /// After Kade has taken in a Picqer event (mirrored a product, recorded an order event):
     /// queue this connector's own jobs for it. Each connector queues its own, so one partner's
     /// failure never delays another's.
-    fn on_picqer_event<'a>(
-        &'a self,
-        engine: &'a Engine,
-        event: &'a PicqerEvent,
-    ) -> BoxFuture<'a, Result<(), JobError>>;
+    fn on_picqer_event<'a>(&'a self, engine: &'a Engine, event: &'a PicqerEvent)
+    -> BoxFuture<'a, Result<(), JobError>>;
 
     /// Runs one job of this connector's namespace. The returned entry is committed with the
     /// job's completion (exactly once); the partner calls made are added to it by the worker.

@@ -328,8 +328,9 @@ impl Engine {
     async fn handle_picqer(&self, job: crate::picqer::PicqerJob) -> Result<Option<AuditEntry>, JobError> {
         use crate::picqer::PicqerJob;
         let name = job.connection();
-        let conn =
-            self.picqer(name).ok_or_else(|| JobError::transient(format!("connection {name:?} is not connected (yet)")))?;
+        let conn = self
+            .picqer(name)
+            .ok_or_else(|| JobError::transient(format!("connection {name:?} is not connected (yet)")))?;
         match &job {
             PicqerJob::ProductRefresh(event) => {
                 let entry = conn.refresh_product(event).await?;

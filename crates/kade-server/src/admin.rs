@@ -122,10 +122,8 @@ async fn sync_trigger(
             return Err(ApiError::new(StatusCode::BAD_REQUEST, "bad_request", msg));
         }
     };
-    let job = conn
-        .enqueue(&state.engine, kind, Some("requested through the admin API"))
-        .await
-        .map_err(ApiError::internal)?;
+    let job =
+        conn.enqueue(&state.engine, kind, Some("requested through the admin API")).await.map_err(ApiError::internal)?;
     Ok(Json(json!({"queued": job})))
 }
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kade_engine::ingest::{DEFAULT_MAX_BATCH, IngestBatcher};
-use kade_engine::picqer::{ConnectError, PicqerConnection, PicqerSettings};
 use kade_engine::picqer::PicqerJob;
+use kade_engine::picqer::{ConnectError, PicqerConnection, PicqerSettings};
 use kade_engine::scheduler::{self, Schedule};
 use kade_engine::{Connector, Engine, EngineConfig, Metrics};
 use kade_store::{SecretBox, Store, StoreError};
@@ -37,6 +37,29 @@ pub struct HubOptions {
     /// The connectors (shops and other partner systems); each starts after the Picqer
     /// connections it follows, before the HTTP server answers.
     pub connectors: Vec<Arc<dyn Connector>>,
+}
+
+impl HubOptions {
+    /// A hub on `database_url` with these Picqer connections, listening on a free loopback
+    /// port, with the defaults `kade serve` uses otherwise and no connectors; workers and the
+    /// scheduler off (set `background`). The demo, the benchmarks and the tests start from this
+    /// and change what they are about with struct-update syntax.
+    pub fn local(database_url: &str, admin_token: &str, master_key: &[u8], picqer: Vec<PicqerSettings>) -> Self {
+        HubOptions {
+            database_url: database_url.to_string(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
+            admin_token: admin_token.to_string(),
+            master_key: master_key.to_vec(),
+            picqer,
+            incremental_every: Duration::from_secs(900),
+            engine: EngineConfig::default(),
+            background: false,
+            body_limit: 1024 * 1024,
+            agent: kade_agent::AgentConfig::default(),
+            connectors: Vec::new(),
+        }
+    }
 }
 
 impl std::fmt::Debug for HubOptions {
@@ -146,13 +169,13 @@ impl Hub {
                 .map_err(|source| HubError::Store { url: url.clone(), source })?
                 .is_some_and(|s| s.status == "done");
             if !full_done {
-                conn.enqueue(&engine, PicqerJob::CatalogueFull, Some("first sync"))
-                    .await
-                    .map_err(|e| HubError::Setup {
+                conn.enqueue(&engine, PicqerJob::CatalogueFull, Some("first sync")).await.map_err(|e| {
+                    HubError::Setup {
                         name: name.clone(),
                         step: "queueing the first catalogue sync",
                         message: e.to_string(),
-                    })?;
+                    }
+                })?;
             }
             schedules.extend(scheduler::picqer_schedules(&name, opts.incremental_every));
         }

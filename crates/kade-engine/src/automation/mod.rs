@@ -190,9 +190,9 @@ pub(crate) async fn enqueue_send(engine: &Engine, job: SendJob, due_ms: i64) -> 
 /// Runs one send job; see `send.rs`.
 pub(crate) async fn run(engine: &Engine, job: &Job) -> Result<AuditEntry, JobError> {
     let AutomationJob::Send(send) = crate::jobs::decode(job)?;
-    let conn = engine.picqer(&send.connection).ok_or_else(|| {
-        JobError::transient(format!("connection {:?} is not connected (yet)", send.connection))
-    })?;
+    let conn = engine
+        .picqer(&send.connection)
+        .ok_or_else(|| JobError::transient(format!("connection {:?} is not connected (yet)", send.connection)))?;
     send::run(engine, &conn, &send).await
 }
 

@@ -9,8 +9,8 @@ use kade_picqer::webhook::{self, EnvelopeHead, SignatureError};
 use kade_store::{InboundEvent, Ingested, NewJob, StoreError};
 
 use super::PicqerConnection;
-use crate::ingest::IngestBatcher;
 use super::{PicqerEvent, PicqerJob};
+use crate::ingest::IngestBatcher;
 use crate::jobs::encode;
 use crate::now_ms;
 

@@ -29,9 +29,7 @@ pub struct SuperviseReport {
 /// A fresh hook secret: 32 random bytes from the OS, URL-safe base64.
 fn new_secret() -> Result<String, JobError> {
     let mut bytes = [0u8; 32];
-    ring::rand::SystemRandom::new()
-        .fill(&mut bytes)
-        .map_err(|_| JobError::transient("the OS random source failed"))?;
+    ring::rand::SystemRandom::new().fill(&mut bytes).map_err(|_| JobError::transient("the OS random source failed"))?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 

@@ -6,8 +6,8 @@ use kade_calls::Call;
 use kade_store::{AuditEntry, Job};
 
 use super::PrestaShop;
-use kade_engine::calls::summary;
 use kade_engine::JobError;
+use kade_engine::calls::summary;
 
 /// Puts the calls on the job's effect entry, or logs them for a failed attempt.
 pub(super) async fn attach(

@@ -89,7 +89,8 @@ impl PrestaConnector {
                 if shop.settings().full_stock_on_webhook {
                     shop.enqueue_full_stock(engine, &event.event).await?;
                 } else {
-                    let job = StockProductJob { connection: event.connection.clone(), shop: shop.name().into(), idproduct };
+                    let job =
+                        StockProductJob { connection: event.connection.clone(), shop: shop.name().into(), idproduct };
                     engine.enqueue(&PrestaJob::StockProduct(job)).await?;
                 }
             }

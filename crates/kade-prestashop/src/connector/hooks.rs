@@ -11,9 +11,9 @@ use kade_core::hooks::HookPlan;
 use kade_picqer::types::Hook;
 
 use super::PrestaShop;
+use kade_engine::Engine;
 use kade_engine::JobError;
 use kade_engine::picqer::PicqerConnection;
-use kade_engine::Engine;
 
 /// A hook's state, as the operator sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

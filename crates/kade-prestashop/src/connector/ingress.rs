@@ -80,8 +80,8 @@ pub async fn ingest_notification(
         id_order: notice.id_order,
         event: Some(notice.event.clone()),
     });
-    let job = kade_engine::jobs::encode(&job, now_ms(), max_attempts)
-        .map_err(|e| NotifyError::Malformed(e.to_string()))?;
+    let job =
+        kade_engine::jobs::encode(&job, now_ms(), max_attempts).map_err(|e| NotifyError::Malformed(e.to_string()))?;
     let event = InboundEvent {
         connection: shop.name().into(),
         source: "prestashop".into(),

@@ -22,9 +22,9 @@ use kade_core::prestashop::{StateRoles, StatusRule, StockFormula, validate_prefi
 use kade_store::{AuditEntry, ConnectionRecord, Link, SecretBox, Store, SyncState};
 
 pub use dispatch::{KIND, PrestaConnector};
-pub use jobs::{OrderJob, PrestaJob, ShopJob, StatusBackJob, StockProductJob};
 pub use hooks::{HookState, HookStatus, hook_state};
 pub use ingress::{NotifyError, NotifyOutcome, SIGNATURE_HEADER, ingest_notification, verify_signature};
+pub use jobs::{OrderJob, PrestaJob, ShopJob, StatusBackJob, StockProductJob};
 pub use stock::StockReport;
 
 use kade_engine::{Engine, JobError, now_ms};
@@ -290,7 +290,11 @@ impl PrestaShop {
 
     /// A job about this whole shop.
     pub(crate) fn shop_job(&self, reason: Option<&str>) -> ShopJob {
-        ShopJob { connection: self.settings.picqer.clone(), shop: self.name().into(), reason: reason.map(str::to_string) }
+        ShopJob {
+            connection: self.settings.picqer.clone(),
+            shop: self.name().into(),
+            reason: reason.map(str::to_string),
+        }
     }
 
     /// Queues the full stock sync (coalesced: one queued per shop at a time).

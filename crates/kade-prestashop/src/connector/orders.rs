@@ -6,18 +6,18 @@
 //! racing a notification, or a crash between "created" and "linked" finds the first order
 //! instead of making a second. Notes written back are looked up by their text first, likewise.
 
+use crate::{Order, OrderRow};
 use kade_core::Money;
-use kade_core::ids::{OrderId, TagId, VatGroupId};
+use kade_core::ids::{OrderId, ProductId, TagId, VatGroupId};
 use kade_core::prestashop::{OrderAction, decide, order_reference};
 use kade_picqer::CancelMode;
 use kade_picqer::types::{NewOrder, NewOrderLine, OrderStatus};
-use crate::{Order, OrderRow};
 use kade_store::AuditEntry;
 
 use super::PrestaShop;
+use kade_engine::Engine;
 use kade_engine::JobError;
 use kade_engine::picqer::PicqerConnection;
-use kade_engine::Engine;
 
 /// The marker of Kade's note carrying the Picqer order number.
 const NUMBER_NOTE: &str = "Picqer order";
@@ -42,11 +42,14 @@ impl PrestaShop {
         match action {
             OrderAction::Nothing => Ok(self.entry(Some(entity), "order: nothing to do in this state", detail)),
             OrderAction::Create | OrderAction::CreateAndProcess => {
+                // `linked` is `None` here: the link table and Picqer (by reference) were asked above.
                 let Some(idorder) = self.create(picqer, &order).await? else {
                     return Ok(self.entry(Some(entity), "order: not sent (no line matched a Picqer product)", detail));
                 };
                 if action == OrderAction::CreateAndProcess {
-                    self.process(picqer, &order, idorder).await?;
+                    // A new order is a concept; an existing one is read for its status.
+                    let fresh = linked.is_none();
+                    self.process(picqer, &order, idorder, fresh).await?;
                 } else if self.settings.allocate_concept {
                     match picqer.client().allocate_order(OrderId(idorder)).await {
                         Ok(_) => {}
@@ -68,7 +71,7 @@ impl PrestaShop {
             }
             OrderAction::Process => {
                 let idorder = linked.unwrap_or_default();
-                self.process(picqer, &order, idorder).await?;
+                self.process(picqer, &order, idorder, false).await?;
                 Ok(self.entry(Some(entity), "order: processing", detail))
             }
             OrderAction::Cancel => {
@@ -83,6 +86,20 @@ impl PrestaShop {
                 Ok(self.entry(Some(entity), "order: cancelled", note))
             }
         }
+    }
+
+    /// The Picqer product with this code: from the mirror (an active one first), from Picqer only
+    /// for a code the mirror lacks (a product created since the last sync).
+    async fn product_id_by_code(&self, picqer: &PicqerConnection, code: &str) -> Result<Option<ProductId>, JobError> {
+        if code.is_empty() {
+            return Ok(None);
+        }
+        let mirrored = self.store.product_by_code(&self.settings.picqer, code).await?;
+        let best = mirrored.iter().find(|p| p.active).or(mirrored.first());
+        if let Some(p) = best {
+            return Ok(Some(ProductId(p.idproduct as u64)));
+        }
+        Ok(picqer.client().products_by_code(code).await?.first().map(|p| p.idproduct))
     }
 
     pub(crate) fn both(&self, id: u64, idorder: u64) -> Vec<String> {
@@ -105,10 +122,20 @@ impl PrestaShop {
         Ok(Some(idorder))
     }
 
-    async fn process(&self, picqer: &PicqerConnection, order: &Order, idorder: u64) -> Result<(), JobError> {
-        let current = picqer.client().order(OrderId(idorder)).await?;
-        if current.status != OrderStatus::Concept && current.status != OrderStatus::Expected {
-            return Ok(());
+    /// Sets the Picqer order to processing; `just_created` skips reading its status (a new
+    /// order is a concept).
+    async fn process(
+        &self,
+        picqer: &PicqerConnection,
+        order: &Order,
+        idorder: u64,
+        just_created: bool,
+    ) -> Result<(), JobError> {
+        if !just_created {
+            let current = picqer.client().order(OrderId(idorder)).await?;
+            if current.status != OrderStatus::Concept && current.status != OrderStatus::Expected {
+                return Ok(());
+            }
         }
         match picqer.client().process_order(OrderId(idorder)).await {
             Ok(_) => {}
@@ -124,23 +151,17 @@ impl PrestaShop {
         Ok(())
     }
 
-    /// Creates the Picqer order (after a last look-up by reference); `None` when no line
-    /// matched. Missing products are created first when the shop is set up to.
+    /// Creates the Picqer order; `None` when no line matched. The caller has found no linked
+    /// and no existing order by reference in this same job (one look-up per job, not two).
+    /// Missing products are created first when the shop is set up to.
     async fn create(&self, picqer: &PicqerConnection, order: &Order) -> Result<Option<u64>, JobError> {
-        if let Some(id) = self.linked_order(order.id).await? {
-            return Ok(Some(id));
-        }
-        if let Some(id) = self.find_existing(picqer, order).await? {
-            return Ok(Some(id));
-        }
         let reference = order_reference(&self.settings.prefix, order.id, &order.reference);
         let entity = self.order_entity(order.id);
         let mut lines = Vec::new();
         let mut missing: Vec<&OrderRow> = Vec::new();
         for row in &order.rows {
-            let found = picqer.client().products_by_code(&row.reference).await?;
-            let idproduct = match found.first() {
-                Some(p) => Some(p.idproduct),
+            let idproduct = match self.product_id_by_code(picqer, &row.reference).await? {
+                Some(id) => Some(id),
                 None if self.settings.create_missing_products && !row.reference.is_empty() => {
                     Some(self.create_product(picqer, order, row).await?)
                 }

@@ -3,9 +3,9 @@
 //! starts at 0 so free stock goes negative once the order is allocated), and the VAT group a
 //! shop price maps to.
 
+use crate::{Order, OrderRow};
 use kade_core::ids::{ProductId, VatGroupId};
 use kade_picqer::types::NewProduct;
-use crate::{Order, OrderRow};
 
 use super::PrestaShop;
 use super::orders::money;

@@ -10,9 +10,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use subtle::ConstantTimeEq as _;
 use kade_engine::connector::{ApiOperation, RouteContext};
 use kade_engine::http::ApiError;
+use subtle::ConstantTimeEq as _;
 
 use super::dispatch::PrestaConnector;
 use super::{HookState, HookStatus, NotifyError, NotifyOutcome, PrestaShop, SIGNATURE_HEADER, ingest_notification};
@@ -124,11 +124,7 @@ pub struct TokenQuery {
 }
 
 /// Queues a full stock sync when the token matches the shop's (constant-time comparison).
-async fn stock_sync(
-    State(state): State<AppState>,
-    Path(shop): Path<String>,
-    Query(q): Query<TokenQuery>,
-) -> Response {
+async fn stock_sync(State(state): State<AppState>, Path(shop): Path<String>, Query(q): Query<TokenQuery>) -> Response {
     let Some(conn) = state.shop(&shop) else {
         return ApiError::not_found(format!("no PrestaShop shop named {shop:?} on this Kade")).into_response();
     };

@@ -8,10 +8,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::{Object, StockAvailable};
 use kade_core::ids::ProductId;
 use kade_core::prestashop::{WarehouseStock, stock_writes};
 use kade_picqer::types::{Product, ProductFilter};
-use crate::{Object, StockAvailable};
 use kade_store::AuditEntry;
 use serde::Serialize;
 
@@ -73,7 +73,13 @@ impl PrestaShop {
         picqer: &PicqerConnection,
         idproduct: u64,
     ) -> Result<AuditEntry, JobError> {
-        let product = picqer.client().product(ProductId(idproduct)).await?;
+        // The mirror is current: this job was queued by the product's own refresh, after it wrote
+        // the mirror (principle 5: read what Kade already knows). Picqer only when it lacks it.
+        let mirrored = self.store.product(&self.settings.picqer, idproduct as i64).await?;
+        let product = match mirrored.and_then(|m| serde_json::from_value::<Product>(m.data).ok()) {
+            Some(p) => p,
+            None => picqer.client().product(ProductId(idproduct)).await?,
+        };
         let entity = kade_core::dedupe::entity_key(&self.settings.picqer, "product", idproduct);
         let want = self.sellable(&product);
         let matches = self.client.find_by_reference(&product.productcode).await?;
@@ -110,10 +116,7 @@ impl PrestaShop {
         // Both sides are read at once: neither depends on the other.
         let picqer_side = picqer.client().products(&ProductFilter::default()).collect_all();
         let shop_side = async {
-            Ok::<_, crate::PrestaError>((
-                self.client.sellables().await?,
-                self.client.stock_availables().await?,
-            ))
+            Ok::<_, crate::PrestaError>((self.client.sellables().await?, self.client.stock_availables().await?))
         };
         let (products, shop) = tokio::join!(picqer_side, shop_side);
         let (products, (sellables, rows)) = (products?, shop?);

@@ -76,24 +76,16 @@ const DEMO_TOKEN: &str = "demo-admin-token-not-secret";
 
 async fn start_hub(sim: &RunningSim, database: &str) -> anyhow::Result<Hub> {
     let client = ClientConfig::with_base_url(sim.base_url(), ApiKey::new(sim.api_key())).contact("kade demo");
+    let picqer = PicqerSettings {
+        name: "main".into(),
+        client,
+        webhook_url: String::new(),
+        events: EVENTS.iter().map(|e| e.to_string()).collect(),
+    };
     let opts = HubOptions {
-        database_url: database.to_string(),
-        listen: "127.0.0.1:0".parse()?,
-        public_url: None,
-        admin_token: DEMO_TOKEN.into(),
-        master_key: random_key()?,
-        picqer: vec![PicqerSettings {
-            name: "main".into(),
-            client,
-            webhook_url: String::new(),
-            events: EVENTS.iter().map(|e| e.to_string()).collect(),
-        }],
-        incremental_every: Duration::from_secs(900),
         engine: EngineConfig { idle_poll: Duration::from_millis(50), ..EngineConfig::default() },
         background: true,
-        body_limit: 1024 * 1024,
-        agent: Default::default(),
-        connectors: Vec::new(),
+        ..HubOptions::local(database, DEMO_TOKEN, &random_key()?, vec![picqer])
     };
     Hub::start(opts).await.context("starting Kade")
 }

@@ -59,19 +59,6 @@ impl Config {
     pub fn webhook_url(&self, connection: &str) -> String {
         format!("{}/webhooks/picqer/{connection}", self.server.public_url)
     }
-
-    /// Where the shop's notification module posts: `{public_url}/webhooks/prestashop/{shop}`.
-    pub fn shop_notify_url(&self, shop: &str) -> String {
-        format!("{}/webhooks/prestashop/{shop}", self.server.public_url)
-    }
-
-    /// The shop's full stock sync URL for cron, with the token shown as `***` (it is a secret);
-    /// `None` when the shop has no `full_sync_token`.
-    pub fn shop_full_sync_url_redacted(&self, shop: &str) -> Option<String> {
-        let settings = self.prestashop.get(shop)?;
-        settings.full_sync_token.as_ref()?;
-        Some(format!("{}/prestashop/{shop}/stock-sync?token=***", self.server.public_url))
-    }
 }
 
 /// The HTTP server.

@@ -13,29 +13,22 @@ use kade_server::{Hub, HubOptions};
 use kade_sim::picqer::RunningSim;
 use serde_json::{Value, json};
 
-use crate::support::{client, control, sim, test_databases};
+use crate::support::{client, control, hub_options, sim, test_databases};
 
 const TOKEN: &str = "agent-test-admin-token-0123";
 
 async fn hub(db: &str, sim: &RunningSim) -> Hub {
+    let picqer = PicqerSettings {
+        name: "main".into(),
+        client: ClientConfig::with_base_url(sim.base_url(), ApiKey::new(sim.api_key())),
+        webhook_url: String::new(),
+        events: vec!["products.free_stock_changed".into()],
+    };
     let opts = HubOptions {
-        database_url: db.to_string(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        public_url: None,
         admin_token: TOKEN.into(),
-        master_key: b"agent test master key material, 32+ bytes".to_vec(),
-        picqer: vec![PicqerSettings {
-            name: "main".into(),
-            client: ClientConfig::with_base_url(sim.base_url(), ApiKey::new(sim.api_key())),
-            webhook_url: String::new(),
-            events: vec!["products.free_stock_changed".into()],
-        }],
-        incremental_every: Duration::from_secs(900),
         engine: EngineConfig { idle_poll: Duration::from_millis(20), ..EngineConfig::default() },
         background: true,
-        body_limit: 256 * 1024,
-        agent: Default::default(),
-        connectors: Vec::new(),
+        ..hub_options(db, vec![picqer])
     };
     let hub = Hub::start(opts).await.expect("hub starts");
     for _ in 0..400 {

@@ -21,7 +21,7 @@ use kade_store::{SendFilter, SendRecord};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::support::{client, control, sim};
+use crate::support::{client, control, hub_options, sim};
 
 pub const ADMIN: &str = "test-admin-token-0123456789";
 /// The WhatsApp webhook verify token of rigs with WhatsApp.
@@ -116,23 +116,9 @@ async fn start_hub(db: &str, picqer: &RunningSim, rules: &[Rule], providers: &Pr
         events: vec!["orders.created".into()],
     };
     let opts = HubOptions {
-        database_url: db.to_string(),
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-        public_url: None,
         admin_token: ADMIN.into(),
-        master_key: b"test master key material, 32+ bytes long".to_vec(),
-        picqer: vec![settings],
-        incremental_every: Duration::from_secs(900),
-        engine: EngineConfig {
-            worker_id: "test-worker".into(),
-            backoff_base: Duration::from_millis(5),
-            backoff_cap: Duration::from_millis(20),
-            ..EngineConfig::default()
-        },
-        background: false,
-        body_limit: 256 * 1024,
-        agent: Default::default(),
-        connectors: Vec::new(),
+        ..hub_options(db, vec![settings])
     };
     let messenger = Messenger::new(providers.smtp.clone(), providers.whatsapp.clone(), providers.twilio.clone())
         .expect("providers configure")

@@ -3,16 +3,16 @@
 
 use std::time::Duration;
 
-use kade_engine::picqer::{ConnectError, PicqerSettings};
 use kade_engine::EngineConfig;
 use kade_engine::picqer::PicqerJob;
+use kade_engine::picqer::{ConnectError, PicqerSettings};
 use kade_picqer::types::{ProductFilter, ProductUpdate};
 use kade_picqer::{ApiKey, ClientConfig};
 use kade_server::{Hub, HubError, HubOptions};
 use kade_sim::picqer::RunningSim;
 use serde_json::{Value, json};
 
-use crate::support::{client, control, sim, test_databases};
+use crate::support::{client, control, hub_options, sim, test_databases};
 
 const EVENTS: [&str; 3] = ["products.changed", "products.free_stock_changed", "orders.status_changed"];
 
@@ -29,19 +29,10 @@ fn settings(sim: &RunningSim, key: &str) -> PicqerSettings {
 }
 
 fn options(db: &str, picqer: Vec<PicqerSettings>) -> HubOptions {
+    // This file's tests count retries against the default backoff.
     HubOptions {
-        database_url: db.to_string(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        public_url: None,
-        admin_token: "test-admin-token-0123456789".into(),
-        master_key: b"test master key material, 32+ bytes long".to_vec(),
-        picqer,
-        incremental_every: Duration::from_secs(900),
         engine: EngineConfig { worker_id: "test-worker".into(), ..EngineConfig::default() },
-        background: false,
-        body_limit: 256 * 1024,
-        agent: Default::default(),
-        connectors: Vec::new(),
+        ..hub_options(db, picqer)
     }
 }
 
@@ -130,12 +121,7 @@ async fn hooks_install_idempotently_and_the_catalogue_mirrors() {
             .update_product(p.idproduct, &ProductUpdate { name: Some("Renamed".into()), ..Default::default() })
             .await
             .unwrap();
-        hub.engine
-            .picqer("main")
-            .unwrap()
-            .enqueue(&hub.engine, PicqerJob::CatalogueIncremental, None)
-            .await
-            .unwrap();
+        hub.engine.picqer("main").unwrap().enqueue(&hub.engine, PicqerJob::CatalogueIncremental, None).await.unwrap();
         hub.engine.drain().await.unwrap();
         let mirrored = hub.engine.store().product("main", p.idproduct.0 as i64).await.unwrap().unwrap();
         assert_eq!(mirrored.name, "Renamed");

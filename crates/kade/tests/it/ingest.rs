@@ -14,7 +14,7 @@ use kade_server::{Hub, HubOptions};
 use kade_sim::picqer::RunningSim;
 use serde_json::{Value, json};
 
-use crate::support::{sim, test_databases};
+use crate::support::{hub_options, sim, test_databases};
 
 const EVENT: &str = "products.free_stock_changed";
 const DISTINCT: usize = 450;
@@ -23,24 +23,15 @@ const REPEAT_EVERY: usize = 9;
 const TASKS: usize = 32;
 
 fn options(db: &str, sim: &RunningSim) -> HubOptions {
+    let picqer = PicqerSettings {
+        name: "main".into(),
+        client: ClientConfig::with_base_url(sim.base_url(), ApiKey::new(sim.api_key())),
+        webhook_url: String::new(),
+        events: vec![EVENT.into()],
+    };
     HubOptions {
-        database_url: db.to_string(),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        public_url: None,
-        admin_token: "test-admin-token-0123456789".into(),
-        master_key: b"test master key material, 32+ bytes long".to_vec(),
-        picqer: vec![PicqerSettings {
-            name: "main".into(),
-            client: ClientConfig::with_base_url(sim.base_url(), ApiKey::new(sim.api_key())),
-            webhook_url: String::new(),
-            events: vec![EVENT.into()],
-        }],
-        incremental_every: Duration::from_secs(900),
         engine: EngineConfig { worker_id: "test-worker".into(), ..EngineConfig::default() },
-        background: false,
-        body_limit: 256 * 1024,
-        agent: Default::default(),
-        connectors: Vec::new(),
+        ..hub_options(db, vec![picqer])
     }
 }
 

@@ -2,8 +2,8 @@
 //! names, partial deliveries, nothing wiped), stock (events, combinations, full sync and its
 //! URL), the notification ingress's refusals, and the settings Kade refuses.
 
-use kade_prestashop::connector::{PrestaJob, PrestaShop, ShopError, StatusBackJob};
 use kade_picqer::types::ProductFilter;
+use kade_prestashop::connector::{PrestaJob, PrestaShop, ShopError, StatusBackJob};
 use kade_sim::prestashop::{ComboSpec, NotifyConfig, NotifyMode, ProductSpec, sign};
 use serde_json::json;
 

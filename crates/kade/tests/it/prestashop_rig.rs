@@ -3,11 +3,10 @@
 
 use std::time::Duration;
 
-use kade_engine::EngineConfig;
 use kade_engine::picqer::PicqerSettings;
-use kade_prestashop::connector::{PrestaConnector, PrestaShop, ShopSettings};
 use kade_picqer::types::{Order, ProductFilter};
 use kade_picqer::{ApiKey, ClientConfig, PicqerClient};
+use kade_prestashop::connector::{PrestaConnector, PrestaShop, ShopSettings};
 use kade_server::{Hub, HubOptions};
 use kade_sim::picqer::RunningSim;
 use kade_sim::prestashop::{
@@ -15,7 +14,7 @@ use kade_sim::prestashop::{
     RunningPrestaSim,
 };
 
-use crate::support::{client, sim};
+use crate::support::{client, hub_options, sim};
 
 pub const SECRET: &str = "shop-module-shared-secret";
 
@@ -66,25 +65,7 @@ impl Rig {
             events: events.iter().map(|e| e.to_string()).collect(),
         };
         let presta = PrestaConnector::new(Vec::new());
-        let opts = HubOptions {
-            database_url: db.to_string(),
-            listen: "127.0.0.1:0".parse().unwrap(),
-            public_url: None,
-            admin_token: "test-admin-token-0123456789".into(),
-            master_key: b"test master key material, 32+ bytes long".to_vec(),
-            picqer: vec![settings],
-            incremental_every: Duration::from_secs(900),
-            engine: EngineConfig {
-                worker_id: "test-worker".into(),
-                backoff_base: Duration::from_millis(5),
-                backoff_cap: Duration::from_millis(20),
-                ..EngineConfig::default()
-            },
-            background: false,
-            body_limit: 256 * 1024,
-            agent: Default::default(),
-            connectors: vec![presta.clone()],
-        };
+        let opts = HubOptions { connectors: vec![presta.clone()], ..hub_options(db, vec![settings]) };
         let hub = Hub::start(opts).await.expect("hub starts");
         Rig { picqer, hub, presta, shops: Vec::new() }
     }

@@ -24,6 +24,24 @@ impl Drop for KillOnDrop {
     }
 }
 
+/// The admin token of every test hub.
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
+/// A test hub's options: `db`, these Picqer connections, a free loopback port, the test token and
+/// master key, workers off, short retry delays. Tests change what they are about with
+/// struct-update syntax (`HubOptions { background: true, ..hub_options(db, picqer) }`).
+pub fn hub_options(db: &str, picqer: Vec<kade_engine::picqer::PicqerSettings>) -> kade_server::HubOptions {
+    let mut opts = kade_server::HubOptions::local(db, ADMIN_TOKEN, b"test master key material, 32+ bytes long", picqer);
+    opts.engine = kade_engine::EngineConfig {
+        worker_id: "test-worker".into(),
+        backoff_base: Duration::from_millis(5),
+        backoff_cap: Duration::from_millis(20),
+        ..kade_engine::EngineConfig::default()
+    };
+    opts.body_limit = 256 * 1024;
+    opts
+}
+
 /// A simulator with `products` products and the rate limit lifted (tests that are about the
 /// limit set it themselves).
 pub async fn sim(products: usize) -> RunningSim {

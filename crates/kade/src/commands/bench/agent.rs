@@ -48,24 +48,15 @@ pub async fn agent(args: BenchAgentArgs) -> anyhow::Result<()> {
 
     let dir = std::env::temp_dir().join(format!("kade-bench-agent-{}-{:08x}", std::process::id(), fastrand::u32(..)));
     std::fs::create_dir_all(&dir)?;
+    let picqer = PicqerSettings { name: "main".into(), client: cfg, webhook_url: String::new(), events: Vec::new() };
+    let database = format!("sqlite:{}", dir.join("kade.db").display());
+    let token = format!("bench-{:016x}", fastrand::u64(..));
+    let key = format!("kade bench master key {:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
     let opts = HubOptions {
-        database_url: format!("sqlite:{}", dir.join("kade.db").display()),
-        listen: "127.0.0.1:0".parse()?,
-        public_url: None,
-        admin_token: format!("bench-{:016x}", fastrand::u64(..)),
-        master_key: format!("kade bench master key {:016x}{:016x}", fastrand::u64(..), fastrand::u64(..)).into_bytes(),
-        picqer: vec![PicqerSettings {
-            name: "main".into(),
-            client: cfg,
-            webhook_url: String::new(),
-            events: Vec::new(),
-        }],
         incremental_every: Duration::from_secs(3600),
         engine: EngineConfig { idle_poll: Duration::from_millis(50), ..EngineConfig::default() },
         background: true,
-        body_limit: 1024 * 1024,
-        agent: AgentConfig::default(),
-        connectors: Vec::new(),
+        ..HubOptions::local(&database, &token, key.as_bytes(), vec![picqer])
     };
     let hub = Hub::start(opts).await.context("starting Kade")?;
     let t = Instant::now();

@@ -22,9 +22,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
+use kade_engine::EngineConfig;
 use kade_engine::ingest::BatchStats;
 use kade_engine::picqer::PicqerSettings;
-use kade_engine::EngineConfig;
 use kade_picqer::webhook::WebhookSecret;
 use kade_picqer::{ApiKey, ClientConfig};
 use kade_server::{Hub, HubOptions};

@@ -10,9 +10,9 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use kade_engine::picqer::{PicqerConnection, PicqerSettings};
-use kade_prestashop::connector::{PrestaShop, ShopSettings};
 use kade_picqer::types::ProductFilter;
 use kade_picqer::{ApiKey, ClientConfig, PAGE_SIZE, PicqerClient};
+use kade_prestashop::connector::{PrestaShop, ShopSettings};
 use kade_sim::picqer::PicqerSimConfig;
 use kade_sim::prestashop::{PrestaSimConfig, ProductSpec};
 use kade_store::{SecretBox, Store};
