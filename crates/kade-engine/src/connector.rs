@@ -116,12 +116,13 @@ pub trait Connector: Send + Sync + 'static {
     }
 
     /// What an operator needs to wire each configured instance up (its URLs, with secrets
-    /// redacted), printed by `kade serve` and `kade check`; `public_url` is Kade's.
-    fn describe(&self, _public_url: &str) -> Vec<String> {
+    /// redacted), printed by `kade serve` and `kade check`: one block per instance, a title line
+    /// and indented detail lines; `public_url` is Kade's.
+    fn describe(&self, _public_url: &str) -> Vec<Vec<String>> {
         Vec::new()
     }
 
-    /// Live checks for `kade check`: one line per instance.
+    /// Live checks for `kade check`: one line per instance, in the order of [`Connector::describe`].
     fn check(&self) -> BoxFuture<'_, Vec<CheckLine>>;
 
     /// Instances with their hook and health state, for `GET /api/v1/connectors`.

@@ -169,22 +169,24 @@ impl Connector for PrestaConnector {
         super::routes::OPERATIONS.to_vec()
     }
 
-    fn describe(&self, public_url: &str) -> Vec<String> {
+    fn describe(&self, public_url: &str) -> Vec<Vec<String>> {
         let base = public_url.trim_end_matches('/');
-        let mut lines = Vec::new();
-        for s in &self.configured {
-            lines.push(format!(
-                "prestashop shop {:?} ({}, prefix {}, Picqer connection {:?}): notifications at {base}/webhooks/prestashop/{}",
-                s.name, s.shop_url, s.prefix, s.picqer, s.name
-            ));
-            if s.full_sync_token.is_some() {
-                lines.push(format!(
-                    "  full stock sync: {base}/prestashop/{}/stock-sync?token=*** (token: prestashop.{}.full_sync_token)",
-                    s.name, s.name
-                ));
-            }
-        }
-        lines
+        self.configured
+            .iter()
+            .map(|s| {
+                let name = &s.name;
+                let full_sync = match s.full_sync_token {
+                    Some(_) => format!("  full sync URL {base}/prestashop/{name}/stock-sync?token=***"),
+                    None => format!("  full sync URL disabled (no prestashop.{name}.full_sync_token)"),
+                };
+                vec![
+                    format!("PrestaShop shop \"{name}\" ({}, Picqer connection \"{}\")", s.shop_url, s.picqer),
+                    format!("  notify URL    {base}/webhooks/prestashop/{name}"),
+                    full_sync,
+                    format!("  prefix        {} (Picqer references like \"{} #73 / ITQRFWVHT\")", s.prefix, s.prefix),
+                ]
+            })
+            .collect()
     }
 
     fn check(&self) -> BoxFuture<'_, Vec<CheckLine>> {
@@ -192,7 +194,7 @@ impl Connector for PrestaConnector {
             let mut lines = Vec::new();
             for s in &self.configured {
                 let result = match super::verify(s).await {
-                    Ok(()) => Ok("the webservice key answers".to_string()),
+                    Ok(()) => Ok("connected: the webservice key works".to_string()),
                     Err(e) => Err(e.to_string()),
                 };
                 lines.push(CheckLine { what: format!("prestashop shop {:?} ({})", s.name, s.shop_url), result });

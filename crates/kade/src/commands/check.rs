@@ -70,24 +70,19 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<()> {
     let mut instances = 0;
     for connector in crate::connectors::registered(&config) {
         let described = connector.describe(&config.server.public_url);
-        if described.is_empty() {
-            continue;
-        }
-        println!();
-        for line in described {
-            println!("{line}");
-        }
-        let lines = if args.offline { Vec::new() } else { connector.check().await };
-        instances += lines.len();
-        if args.offline {
-            println!("  - live check skipped (--offline)");
-        }
-        for line in lines {
-            match line.result {
-                Ok(what) => println!("  ✓ {}: {what}", line.what),
-                Err(e) => {
+        instances += described.len();
+        let mut results = if args.offline { Vec::new() } else { connector.check().await }.into_iter();
+        for block in described {
+            println!();
+            for line in block {
+                println!("{line}");
+            }
+            match results.next().map(|l| l.result) {
+                None => println!("  - live check skipped (--offline)"),
+                Some(Ok(what)) => println!("  ✓ {what}"),
+                Some(Err(e)) => {
                     failed += 1;
-                    println!("  ✗ {}: {e}", line.what);
+                    println!("  ✗ {e}");
                 }
             }
         }

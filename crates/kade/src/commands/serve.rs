@@ -51,7 +51,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     for name in cfg.picqer.keys() {
         println!("  picqer connection {name:?}: webhooks at {}", cfg.webhook_url(name));
     }
-    for line in connectors.iter().flat_map(|c| c.describe(&cfg.server.public_url)) {
+    for line in connectors.iter().flat_map(|c| c.describe(&cfg.server.public_url)).flatten() {
         println!("  {line}");
     }
     if rules > 0 {

@@ -197,7 +197,11 @@ async fn a_connector_in_its_own_file_reacts_to_picqer_runs_its_jobs_and_serves_i
         assert_eq!(echoed.detail["kind"], "echo.forward");
         assert_eq!(echoed.detail["calls"][0]["system"], "echo");
         assert_eq!(echoed.detail["calls"][0]["status"], 200);
-        assert!(audit.iter().any(|e| e.action == "job retry"), "the 500 attempt is on the timeline");
+        let job_entity = format!("echo/order/{}/orders.status_changed", order.idorder.0);
+        let attempts = hub.engine.store().audit_for(&job_entity, 50).await.unwrap();
+        let failed =
+            attempts.iter().find(|e| e.action == "job retry").expect("the 500 attempt is on the job's timeline");
+        assert_eq!(failed.detail["calls"][0]["status"], 500);
 
         // Its public route is served; its admin route is behind the token and documented.
         let http = reqwest::Client::new();
