@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use kade_transport::header::{AUTHORIZATION, HeaderMap};
+use kade_transport::{Partner, Request, Transport, TransportConfig, TransportError, TransportStats};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -16,8 +18,33 @@ pub struct PrestaConfig {
     /// The shop URL (`https://shop.example`); `/api` is appended.
     pub shop_url: String,
     pub ws_key: String,
+    /// Whole-request timeout.
     pub timeout: Duration,
+    /// Connect timeout, shorter so an unreachable shop fails fast.
+    pub connect_timeout: Duration,
+    /// Webservice requests per second. PrestaShop sends no rate-limit headers and has no limit
+    /// of its own, but every call is a full PHP request on the merchant's (often shared) host,
+    /// and hosts' firewalls throttle bursts; a steady rate keeps a large stock push from
+    /// slowing the shop down for its customers.
+    pub requests_per_second: u32,
+    /// How many requests may go at once before the rate applies (the bucket's size): a short
+    /// sync (an order push, one product's stock) is not slowed down, a long one is paced.
+    pub burst: u32,
+    /// How many times a repeatable call (GET, PUT, DELETE) is retried after a 5xx, a timeout or
+    /// a dropped connection. A POST is retried only when nothing was sent (connection refused).
+    pub max_transient_retries: u32,
+    /// How many times a 429 (a host's firewall) is answered by waiting and resending.
+    pub max_rate_limited_retries: u32,
+    /// First retry delay; doubles per attempt, with jitter, up to `retry_cap`.
+    pub retry_base: Duration,
+    pub retry_cap: Duration,
 }
+
+/// The default webservice rate: a few requests per second, what a small shared host serves
+/// alongside its shoppers without noticing.
+pub const DEFAULT_REQUESTS_PER_SECOND: u32 = 5;
+/// The default burst: an order push (about ten calls) goes at once.
+pub const DEFAULT_BURST: u32 = 20;
 
 impl PrestaConfig {
     pub fn new(shop_url: &str, ws_key: &str) -> Self {
@@ -25,15 +52,43 @@ impl PrestaConfig {
             shop_url: shop_url.trim_end_matches('/').to_owned(),
             ws_key: ws_key.to_owned(),
             timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
+            requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
+            burst: DEFAULT_BURST,
+            max_transient_retries: 3,
+            max_rate_limited_retries: 5,
+            retry_base: Duration::from_millis(500),
+            retry_cap: Duration::from_secs(30),
+        }
+    }
+
+    fn transport(&self) -> TransportConfig {
+        // A bucket of `burst` tokens refilled at `requests_per_second`.
+        let burst = self.burst.max(1);
+        let window = Duration::from_secs_f64(f64::from(burst) / f64::from(self.requests_per_second.max(1)));
+        TransportConfig {
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            max_transient_retries: self.max_transient_retries,
+            max_rate_limited_retries: self.max_rate_limited_retries,
+            retry_base: self.retry_base,
+            retry_cap: self.retry_cap,
+            ..TransportConfig::new(format!("{}/api", self.shop_url), burst, window)
         }
     }
 }
 
+/// PrestaShop's webservice: no rate-limit headers; a 5xx is transient unless its error code
+/// says the input was bad (127: XML error, 46: invalid field), which repeating cannot fix.
+const PRESTASHOP: Partner = Partner::new("prestashop").transient_status(|status, body| {
+    status >= 500
+        && !matches!(error_from(&Method::GET, "", status, &String::from_utf8_lossy(body)).code(), Some(127 | 46))
+});
+
 #[derive(Clone)]
 pub struct PrestaClient {
-    pub(crate) http: reqwest::Client,
+    pub(crate) transport: Transport,
     pub(crate) api: String,
-    pub(crate) key: String,
 }
 
 impl std::fmt::Debug for PrestaClient {
@@ -59,6 +114,21 @@ pub(crate) fn error_from(method: &Method, path: &str, status: u16, body: &str) -
     PrestaError::Api { method: method.to_string(), path: path.to_owned(), status, code, message }
 }
 
+impl From<TransportError> for PrestaError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::Status { method, path, status, body, .. } => {
+                let text = String::from_utf8_lossy(&body[..body.len().min(4000)]);
+                error_from(&method, &path, status, &text)
+            }
+            TransportError::Io { method, path, maybe_applied, source, .. } => {
+                PrestaError::Transport { method: method.to_string(), path, maybe_applied, source }
+            }
+            TransportError::Config { message, .. } => PrestaError::Config(message),
+        }
+    }
+}
+
 impl PrestaClient {
     pub fn new(config: PrestaConfig) -> Result<Self, PrestaError> {
         if !(config.shop_url.starts_with("http://") || config.shop_url.starts_with("https://")) {
@@ -73,12 +143,21 @@ impl PrestaClient {
                 config.ws_key.len()
             )));
         }
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .build()
-            .map_err(|e| PrestaError::Config(format!("cannot build the HTTP client: {e}")))?;
-        Ok(PrestaClient { http, api: format!("{}/api", config.shop_url), key: config.ws_key })
+        if config.requests_per_second == 0 {
+            return Err(PrestaError::Config("requests_per_second must be at least 1".into()));
+        }
+        let auth = kade_transport::basic_auth(&config.ws_key, "").map_err(|_| {
+            PrestaError::Config("the webservice key contains characters not allowed in a header".into())
+        })?;
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, auth);
+        let transport = Transport::new(PRESTASHOP, config.transport(), headers)?;
+        Ok(PrestaClient { transport, api: format!("{}/api", config.shop_url) })
+    }
+
+    /// Counters of this client's budget (requests, retries, 429s, time spent waiting).
+    pub fn stats(&self) -> TransportStats {
+        self.transport.stats()
     }
 
     /// One call; `query` is appended after `output_format=JSON`.
@@ -89,36 +168,13 @@ impl PrestaClient {
         query: &[(&str, String)],
         body: Option<String>,
     ) -> Result<Value, PrestaError> {
-        let mut req = self
-            .http
-            .request(method.clone(), format!("{}/{path}", self.api))
-            .basic_auth(&self.key, Some(""))
-            .query(&[("output_format", "JSON")])
-            .query(query);
+        let mut req = Request::new(method.clone(), path)
+            .query([("output_format", "JSON")])
+            .query(query.iter().map(|(k, v)| (*k, v.clone())));
         if let Some(b) = body {
-            req = req.header("content-type", "text/xml").body(b);
+            req = req.body("text/xml", b);
         }
-        let transport = |source| PrestaError::Transport {
-            method: method.to_string(),
-            path: path.to_owned(),
-            maybe_applied: method != Method::GET,
-            source,
-        };
-        let started = std::time::Instant::now();
-        let resp = match req.send().await {
-            Ok(resp) => resp,
-            Err(e) => {
-                kade_calls::note("prestashop", method.as_str(), path, None, started.elapsed());
-                return Err(transport(e));
-            }
-        };
-        let status = resp.status().as_u16();
-        let text = resp.text().await;
-        kade_calls::note("prestashop", method.as_str(), path, Some(status), started.elapsed());
-        let text = text.map_err(transport)?;
-        if !(200..300).contains(&status) {
-            return Err(error_from(&method, path, status, &text));
-        }
+        let text = self.transport.send(&req).await?.text();
         if text.trim().is_empty() {
             return Ok(Value::Null);
         }

@@ -1,15 +1,7 @@
 //! Errors, classified the way the job layer needs them (as kade-picqer does).
 
-/// What the caller should do about an error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorClass {
-    /// Try again later: 5xx, timeouts, dropped connections.
-    Transient,
-    /// The shop's host throttles us (PrestaShop itself has no rate limit; a WAF may).
-    RateLimited,
-    /// Repeating will not help: bad key, missing permission, validation error, unknown object.
-    Permanent,
-}
+/// The one classification of partner errors, shared by every client.
+pub use kade_transport::ErrorClass;
 
 /// A failed webservice call; every variant names the request.
 #[derive(Debug, thiserror::Error)]
