@@ -150,6 +150,13 @@ impl Transport {
     ///
     /// Every attempt is noted in the current job's call record ([`kade_calls::note`]).
     pub async fn send(&self, req: &Request) -> Result<Response, TransportError> {
+        // The loop's state (reqwest's future, the answer, the retry sleep) lives on the heap: it
+        // is large, and callers nest it inside their own futures several levels deep, which in
+        // debug builds overflowed a test thread's stack.
+        Box::pin(self.send_loop(req)).await
+    }
+
+    async fn send_loop(&self, req: &Request) -> Result<Response, TransportError> {
         let url = self.url(req)?;
         let system = self.partner.system;
         let counters = &self.budget.counters;
