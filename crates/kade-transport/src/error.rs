@@ -33,7 +33,8 @@ pub enum TransportError {
         status: u16,
         /// How many times the request was sent in all.
         attempts: u32,
-        headers: HeaderMap,
+        /// Boxed: a header map is large, and this error travels in every `Result`.
+        headers: Box<HeaderMap>,
         body: Bytes,
     },
     /// The request did not complete: refused, timed out, connection dropped, body lost.

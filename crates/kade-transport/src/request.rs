@@ -136,3 +136,26 @@ impl Response {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_absolute_url_is_named_without_its_query_or_credentials() {
+        let url = Url::parse("https://user:pw@hooks.example/in?token=s3cret#x").unwrap();
+        let req = Request::to_url(Method::POST, url);
+        assert_eq!(req.label(), "https://hooks.example/in");
+        assert!(!req.is_repeatable(), "a POST is not repeatable unless marked");
+        assert!(req.idempotent().is_repeatable());
+    }
+
+    #[test]
+    fn methods_default_to_their_http_semantics_and_forms_are_encoded_once() {
+        assert!(Request::get("/a").is_repeatable() && Request::put("/a").is_repeatable());
+        assert!(Request::delete("/a").is_repeatable() && !Request::put("/a").repeatable(false).is_repeatable());
+        let req = Request::post("/m").form([("Body", "a b&c=d"), ("To", "+316")]);
+        assert_eq!(req.body.as_deref(), Some(&b"Body=a+b%26c%3Dd&To=%2B316"[..]));
+        assert_eq!(req.headers[CONTENT_TYPE], "application/x-www-form-urlencoded");
+    }
+}

@@ -249,12 +249,46 @@ impl Transport {
             path: req.label.clone(),
             status: resp.status,
             attempts,
-            headers: resp.headers,
+            headers: Box::new(resp.headers),
             body: resp.body,
         }
     }
 
     fn jittered(&self, attempt: u32) -> Duration {
         backoff::delay(attempt, self.cfg.retry_base, self.cfg.retry_cap, fastrand::f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transport(base: &str) -> Transport {
+        Transport::new(Partner::new("test"), TransportConfig::new(base, 10, Duration::from_secs(1)), HeaderMap::new())
+            .unwrap()
+    }
+
+    #[test]
+    fn paths_join_the_base_with_one_slash_and_the_query_is_encoded_once() {
+        let t = transport("http://127.0.0.1:9/api/");
+        let url = t.url(&Request::get("orders/1").query([("filter[id]", "[1|2]")])).unwrap();
+        assert_eq!(url.as_str(), "http://127.0.0.1:9/api/orders/1?filter%5Bid%5D=%5B1%7C2%5D");
+        assert_eq!(t.url(&Request::get("/orders")).unwrap().as_str(), "http://127.0.0.1:9/api/orders");
+        assert!(matches!(
+            Transport::new(
+                Partner::new("test"),
+                TransportConfig::new("not a url", 1, Duration::from_secs(1)),
+                HeaderMap::new()
+            ),
+            Err(TransportError::Config { .. })
+        ));
+    }
+
+    #[test]
+    fn credentials_are_sensitive_headers() {
+        let basic = basic_auth("KEY", "").unwrap();
+        assert!(basic.is_sensitive());
+        assert_eq!(basic, "Basic S0VZOg==");
+        assert!(bearer("tok\n").is_err(), "a newline cannot go into a header");
     }
 }
