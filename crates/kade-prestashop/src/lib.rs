@@ -7,13 +7,15 @@
 //! because a PUT nulls every field it does not carry.
 
 pub mod client;
+mod config;
 pub mod error;
 mod images;
 pub mod object;
 pub mod types;
 pub mod xml;
 
-pub use client::{PrestaClient, PrestaConfig};
+pub use client::PrestaClient;
+pub use config::{DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, PrestaConfig};
 pub use error::{ErrorClass, PrestaError};
 pub use images::ProductImage;
 pub use object::Object;
