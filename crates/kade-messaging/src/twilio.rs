@@ -2,6 +2,8 @@
 //! with Basic auth, and the list call used to resolve in-doubt sends (Messages has no
 //! idempotency key, so "did it go out?" is answered by listing what was sent).
 
+use kade_transport::header::{AUTHORIZATION, HeaderMap};
+use kade_transport::{Method, Partner, Request, Transport, TransportError};
 use serde_json::Value;
 
 use crate::config::{ConfigError, TwilioConfig, check_http_url, invalid};
@@ -11,8 +13,14 @@ use crate::outbound::{Lookup, SendError, Sent};
 #[derive(Clone)]
 pub(crate) struct TwilioClient {
     cfg: TwilioConfig,
-    http: reqwest::Client,
+    transport: Transport,
 }
+
+/// Twilio sends no rate-limit headers; it queues messages per sender and limits concurrent API
+/// requests per account (429, error 20429, beyond it). A steady rate keeps a burst of
+/// automations well inside that.
+const TWILIO: Partner = Partner::new("twilio");
+const REQUESTS_PER_SECOND: u32 = 25;
 
 /// Twilio error codes where repeating cannot help.
 const PERMANENT: &[u64] = &[
@@ -45,12 +53,17 @@ impl TwilioClient {
         if let Some(cb) = &cfg.status_callback {
             check_http_url("twilio.status_callback", cb)?;
         }
-        let http = http::client(timeout).map_err(|m| invalid("twilio", m))?;
-        Ok(TwilioClient { cfg: TwilioConfig { base_url: cfg.base_url.trim_end_matches('/').to_owned(), ..cfg }, http })
+        let mut headers = HeaderMap::new();
+        let auth = kade_transport::basic_auth(&cfg.account_sid, &cfg.auth_token).map_err(|m| invalid("twilio", m))?;
+        headers.insert(AUTHORIZATION, auth);
+        let base = cfg.base_url.trim_end_matches('/').to_owned();
+        let transport =
+            http::transport(TWILIO, &base, timeout, REQUESTS_PER_SECOND, headers).map_err(|m| invalid("twilio", m))?;
+        Ok(TwilioClient { cfg: TwilioConfig { base_url: base, ..cfg }, transport })
     }
 
-    fn messages_url(&self) -> String {
-        format!("{}/2010-04-01/Accounts/{}/Messages.json", self.cfg.base_url, self.cfg.account_sid)
+    fn messages_path(&self) -> String {
+        format!("/2010-04-01/Accounts/{}/Messages.json", self.cfg.account_sid)
     }
 
     /// The StatusCallback URL for one message: the configured URL plus `key=<Outbound.key>`.
@@ -66,32 +79,16 @@ impl TwilioClient {
             form.push(("StatusCallback", Self::callback_url(cb, key)));
         }
         let what = "Twilio POST Messages.json";
-        let resp = self
-            .http
-            .post(self.messages_url())
-            .basic_auth(&self.cfg.account_sid, Some(&self.cfg.auth_token))
-            .form(&form)
-            .send()
-            .await
-            .map_err(|e| http::transport(what, &e))?;
-        let status = resp.status().as_u16();
-        let retry_after = http::retry_after(resp.headers());
-        let text = match resp.text().await {
-            Ok(t) => t,
-            Err(e) if (200..300).contains(&status) => return Err(http::transport(what, &e)),
-            Err(_) => String::new(),
-        };
-        if (200..300).contains(&status) {
-            let doc: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-            return match doc.get("sid").and_then(Value::as_str) {
-                Some(sid) => Ok(Sent { provider_id: sid.to_owned() }),
-                None => Err(SendError::in_doubt(format!(
-                    "{what} answered {status} without a sid: {}",
-                    http::excerpt(&text)
-                ))),
-            };
+        let req = Request::post(self.messages_path()).form(form);
+        let resp = self.transport.send(&req).await.map_err(|e| http::send_error(what, e, classify))?;
+        let (status, text) = (resp.status, resp.text());
+        let doc: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        match doc.get("sid").and_then(Value::as_str) {
+            Some(sid) => Ok(Sent { provider_id: sid.to_owned() }),
+            None => {
+                Err(SendError::in_doubt(format!("{what} answered {status} without a sid: {}", http::excerpt(&text))))
+            }
         }
-        Err(classify(status, &text, retry_after, what))
     }
 
     /// Lists messages To/From, newest first, until they are older than `since_ms`, and matches
@@ -101,23 +98,18 @@ impl TwilioClient {
         let what = "Twilio GET Messages.json";
         // Clock skew between us and Twilio: look a little further back than the send started.
         let horizon = since_ms - 10 * 60 * 1000;
-        let mut url = self.messages_url();
-        let mut query: Option<Vec<(&str, String)>> =
-            Some(vec![("To", to.trim().to_owned()), ("From", self.cfg.from.clone()), ("PageSize", "100".to_owned())]);
+        let mut req = Request::get(self.messages_path()).query([
+            ("To", to.trim().to_owned()),
+            ("From", self.cfg.from.clone()),
+            ("PageSize", "100".to_owned()),
+        ]);
         for _ in 0..MAX_PAGES {
-            let mut req = self.http.get(&url).basic_auth(&self.cfg.account_sid, Some(&self.cfg.auth_token));
-            if let Some(q) = query.take() {
-                req = req.query(&q);
-            }
-            // A lookup changes nothing: any transport failure is simply "try again later".
-            let resp = req.send().await.map_err(|e| SendError::transient(format!("{what}: {e}")))?;
-            let status = resp.status().as_u16();
-            let retry_after = http::retry_after(resp.headers());
-            let text = resp.text().await.map_err(|e| SendError::transient(format!("{what}: {e}")))?;
-            if !(200..300).contains(&status) {
-                return Err(classify(status, &text, retry_after, what));
-            }
-            let doc: Value = serde_json::from_str(&text)
+            // A lookup changes nothing: any failure without an answer is simply "try again later".
+            let resp = self.transport.send(&req).await.map_err(|e| match e {
+                TransportError::Io { source, .. } => SendError::transient(format!("{what}: {source}")),
+                e => http::send_error(what, e, classify),
+            })?;
+            let doc: Value = serde_json::from_slice(&resp.body)
                 .map_err(|e| SendError::transient(format!("{what}: unreadable answer: {e}")))?;
             let messages = doc.get("messages").and_then(Value::as_array).cloned().unwrap_or_default();
             for m in &messages {
@@ -132,7 +124,11 @@ impl TwilioClient {
                 }
             }
             match doc.get("next_page_uri").and_then(Value::as_str) {
-                Some(next) if !next.is_empty() => url = format!("{}{next}", self.cfg.base_url),
+                Some(next) if !next.is_empty() => {
+                    let url = reqwest::Url::parse(&format!("{}{next}", self.cfg.base_url))
+                        .map_err(|e| SendError::transient(format!("{what}: unusable next_page_uri: {e}")))?;
+                    req = Request::to_url(Method::GET, url);
+                }
                 _ => return Ok(Lookup::NotFound),
             }
         }

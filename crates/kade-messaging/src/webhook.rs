@@ -5,6 +5,8 @@
 use std::net::{IpAddr, SocketAddr};
 
 use base64::Engine as _;
+use kade_transport::header::{HeaderName, HeaderValue};
+use kade_transport::{Method, Partner, Request, Transport, TransportConfig};
 use ring::hmac;
 
 use crate::config::{WebhookOptions, WebhookTarget};
@@ -68,23 +70,25 @@ pub fn is_private(ip: IpAddr) -> bool {
 #[derive(Clone)]
 pub(crate) struct WebhookSender {
     options: WebhookOptions,
-    http: reqwest::Client,
+    transport: Transport,
 }
+
+/// Receivers send no rate-limit headers; the rate is a ceiling on how hard a burst of
+/// automations may hit one receiver, not a quota.
+const WEBHOOK: Partner = Partner::new("webhook");
+const REQUESTS_PER_SECOND: u32 = 100;
 
 impl WebhookSender {
     pub(crate) fn new(options: WebhookOptions) -> Result<Self, String> {
-        let http = Self::client(&options, None)?;
-        Ok(WebhookSender { options, http })
-    }
-
-    /// Redirects are not followed: a 3xx could point at an address the check above refused.
-    fn client(options: &WebhookOptions, pin: Option<(&str, SocketAddr)>) -> Result<reqwest::Client, String> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut b = reqwest::Client::builder().timeout(options.timeout).redirect(reqwest::redirect::Policy::none());
-        if let Some((host, addr)) = pin {
-            b = b.resolve(host, addr);
-        }
-        b.build().map_err(|e| format!("cannot build the HTTP client: {e}"))
+        // Redirects are not followed: a 3xx could point at an address the check below refused.
+        let cfg = TransportConfig {
+            timeout: options.timeout,
+            connect_timeout: options.timeout.min(std::time::Duration::from_secs(10)),
+            follow_redirects: false,
+            ..TransportConfig::new("", REQUESTS_PER_SECOND, std::time::Duration::from_secs(1)).no_retries()
+        };
+        let transport = Transport::new(WEBHOOK, cfg, Default::default()).map_err(|e| e.to_string())?;
+        Ok(WebhookSender { options, transport })
     }
 
     /// Resolves the target and refuses private addresses (unless allowed). The request is then
@@ -139,47 +143,48 @@ impl WebhookSender {
             return Err(SendError::permanent("invalid_url", format!("webhook URL {url} must be http(s)")));
         }
         let pinned = self.resolve(&url).await?;
-        let client = match pinned {
-            None => self.http.clone(),
-            Some((host, addr)) => Self::client(&self.options, Some((&host, addr))).map_err(SendError::transient)?,
+        let transport = match pinned {
+            None => self.transport.clone(),
+            Some((host, addr)) => {
+                self.transport.rebuild(|b| b.resolve(&host, addr)).map_err(|e| SendError::transient(e.to_string()))?
+            }
         };
         let body = serde_json::to_vec(payload).unwrap_or_default();
         let ts = crate::timefmt::now_s();
         let signature = sign_standard_webhook(&target.secret, id, ts, &body);
         let what = format!("POST {}", redact_query(&url));
-        let resp = client
-            .post(url.clone())
-            .header("content-type", "application/json")
-            .header("webhook-id", id)
-            .header("webhook-timestamp", ts.to_string())
-            .header("webhook-signature", signature)
-            .body(body)
-            .send()
-            .await
-            // Receivers de-duplicate on webhook-id (that is what the scheme's id is for), so an
-            // unanswered delivery is retried like any other transient failure, not held in doubt.
-            .map_err(|e| match http::transport(&what, &e) {
+        let header = |name: &'static str, value: &str| {
+            HeaderValue::from_str(value).map(|v| (HeaderName::from_static(name), v)).map_err(|_| {
+                SendError::permanent("invalid_key", format!("{what}: {name} {value:?} is not a header value"))
+            })
+        };
+        let mut req = Request::to_url(Method::POST, url).body("application/json", body);
+        for (name, value) in [
+            header("webhook-id", id)?,
+            header("webhook-timestamp", &ts.to_string())?,
+            header("webhook-signature", &signature)?,
+        ] {
+            req = req.header(name, value);
+        }
+        match transport.send(&req).await {
+            Ok(_) => Ok(Sent { provider_id: id.to_owned() }),
+            Err(e) => Err(match http::send_error(&what, e, classify) {
+                // Receivers de-duplicate on webhook-id (that is what the scheme's id is for), so an
+                // unanswered delivery is retried like any other transient failure, not held in doubt.
                 SendError::InDoubt { reason } => SendError::transient(reason),
                 other => other,
-            })?;
-        let status = resp.status().as_u16();
-        let retry_after = http::retry_after(resp.headers());
-        let text = resp.text().await.unwrap_or_default();
-        match status {
-            200..=299 => Ok(Sent { provider_id: id.to_owned() }),
-            408 | 429 => Err(SendError::Transient {
-                reason: format!("{what} answered {status}: {}", http::excerpt(&text)),
-                retry_after,
-            }),
-            400..=499 => Err(SendError::permanent(
-                status.to_string(),
-                format!("{what} answered {status}: {}", http::excerpt(&text)),
-            )),
-            _ => Err(SendError::Transient {
-                reason: format!("{what} answered {status}: {}", http::excerpt(&text)),
-                retry_after,
             }),
         }
+    }
+}
+
+/// An error answer of a receiver: 408/429 and 5xx are worth retrying, other 4xx are not.
+fn classify(status: u16, text: &str, retry_after: Option<std::time::Duration>, what: &str) -> SendError {
+    let reason = format!("{what} answered {status}: {}", http::excerpt(text));
+    match status {
+        408 | 429 => SendError::Transient { reason, retry_after },
+        400..=499 => SendError::permanent(status.to_string(), reason),
+        _ => SendError::Transient { reason, retry_after },
     }
 }
 

@@ -1,5 +1,7 @@
 //! WhatsApp Business Cloud API: `POST {base}/{phone_number_id}/messages` with a bearer token.
 
+use kade_transport::header::{AUTHORIZATION, HeaderMap};
+use kade_transport::{Partner, Request, Transport};
 use serde_json::{Value, json};
 
 use crate::config::{ConfigError, WhatsAppConfig, check_http_url, invalid};
@@ -9,8 +11,13 @@ use crate::outbound::{SendError, Sent, WhatsAppContent};
 #[derive(Clone)]
 pub(crate) struct WhatsAppClient {
     cfg: WhatsAppConfig,
-    http: reqwest::Client,
+    transport: Transport,
 }
+
+/// The Cloud API sends no rate-limit headers; it documents 80 messages per second per business
+/// number by default (more on higher tiers), and answers 130429 beyond it.
+const WHATSAPP: Partner = Partner::new("whatsapp");
+const MESSAGES_PER_SECOND: u32 = 80;
 
 /// Codes where repeating the same request cannot succeed.
 const PERMANENT: &[u64] = &[
@@ -48,11 +55,15 @@ impl WhatsAppClient {
         if cfg.access_token.trim().is_empty() {
             return Err(invalid("whatsapp.access_token", "is empty"));
         }
-        let http = http::client(timeout).map_err(|m| invalid("whatsapp", m))?;
-        Ok(WhatsAppClient {
-            cfg: WhatsAppConfig { base_url: cfg.base_url.trim_end_matches('/').to_owned(), ..cfg },
-            http,
-        })
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            AUTHORIZATION,
+            kade_transport::bearer(&cfg.access_token).map_err(|m| invalid("whatsapp.access_token", m))?,
+        );
+        let base = cfg.base_url.trim_end_matches('/').to_owned();
+        let transport = http::transport(WHATSAPP, &base, timeout, MESSAGES_PER_SECOND, headers)
+            .map_err(|m| invalid("whatsapp", m))?;
+        Ok(WhatsAppClient { cfg: WhatsAppConfig { base_url: base, ..cfg }, transport })
     }
 
     pub(crate) fn request_body(key: &str, to: &str, content: &WhatsAppContent) -> Value {
@@ -83,35 +94,20 @@ impl WhatsAppClient {
     }
 
     pub(crate) async fn send(&self, key: &str, to: &str, content: &WhatsAppContent) -> Result<Sent, SendError> {
-        let url = format!("{}/{}/messages", self.cfg.base_url, self.cfg.phone_number_id);
         let what = format!("WhatsApp POST /{}/messages", self.cfg.phone_number_id);
-        let resp = self
-            .http
-            .post(&url)
-            .bearer_auth(&self.cfg.access_token)
-            .json(&Self::request_body(key, to, content))
-            .send()
-            .await
-            .map_err(|e| http::transport(&what, &e))?;
-        let status = resp.status().as_u16();
-        let retry_after = http::retry_after(resp.headers());
-        let text = match resp.text().await {
-            Ok(t) => t,
-            Err(e) if (200..300).contains(&status) => return Err(http::transport(&what, &e)),
-            Err(_) => String::new(),
-        };
-        if (200..300).contains(&status) {
-            let doc: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-            return match doc.pointer("/messages/0/id").and_then(Value::as_str) {
-                Some(id) => Ok(Sent { provider_id: id.to_owned() }),
-                // Accepted but unreadable: it was probably sent, we cannot name it.
-                None => Err(SendError::in_doubt(format!(
-                    "{what} answered {status} without messages[0].id: {}",
-                    http::excerpt(&text)
-                ))),
-            };
+        let body = serde_json::to_vec(&Self::request_body(key, to, content)).unwrap_or_default();
+        let req = Request::post(format!("/{}/messages", self.cfg.phone_number_id)).body("application/json", body);
+        let resp = self.transport.send(&req).await.map_err(|e| http::send_error(&what, e, classify))?;
+        let (status, text) = (resp.status, resp.text());
+        let doc: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        match doc.pointer("/messages/0/id").and_then(Value::as_str) {
+            Some(id) => Ok(Sent { provider_id: id.to_owned() }),
+            // Accepted but unreadable: it was probably sent, we cannot name it.
+            None => Err(SendError::in_doubt(format!(
+                "{what} answered {status} without messages[0].id: {}",
+                http::excerpt(&text)
+            ))),
         }
-        Err(classify(status, &text, retry_after, &what))
     }
 }
 

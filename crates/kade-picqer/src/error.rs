@@ -2,16 +2,8 @@
 
 use reqwest::Method;
 
-/// What the caller should do about an error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorClass {
-    /// Try again later: 5xx, timeouts, dropped connections.
-    Transient,
-    /// The budget is spent: try again once it refills.
-    RateLimited,
-    /// Repeating will not help: bad input, unknown object, bad credentials.
-    Permanent,
-}
+/// The one classification of partner errors, shared by every client.
+pub use kade_transport::ErrorClass;
 
 /// A failed Picqer call. Every variant names the request, so a log line is enough to act on.
 #[derive(Debug, thiserror::Error)]

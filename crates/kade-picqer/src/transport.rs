@@ -1,89 +1,36 @@
-//! The HTTP layer: authentication, the shared budget, retries and error classification.
-//!
-//! Every request URL (path and query) is built once, before the first attempt, and each retry
-//! sends that same URL. Picqer's own PHP client once rebuilt the query on a 429 retry and silently
-//! restarted a paginated sync at page one; building once rules that out by construction.
+//! The Picqer layer over the shared partner transport ([`kade_transport`]): what is Picqer's own
+//! — HTTP Basic with the API key as user, JSON bodies, the `X-RateLimit-*` headers and the
+//! `error_code`/`error_message` envelope. Budget, timeouts, retries, the call record and the
+//! counters are the shared transport's.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
-use base64::Engine as _;
 use bytes::Bytes;
-use kade_core::{Budget, BudgetDecision, backoff};
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
-use reqwest::{Method, Url};
+use kade_transport::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
+use kade_transport::{Partner, RateLimitHeaders, Request, Transport, TransportConfig, TransportError};
+use reqwest::Method;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::config::ClientConfig;
 use crate::error::PicqerError;
 
-/// Counters for one budget (shared by every client spending from it).
-#[derive(Debug, Default)]
-struct Counters {
-    requests: AtomicU64,
-    rate_limited: AtomicU64,
-    retries: AtomicU64,
-    budget_wait_ms: AtomicU64,
+/// A snapshot of a client's counters (those of the budget it spends from).
+pub use kade_transport::TransportStats as ClientStats;
+
+/// Picqer sends `X-RateLimit-Limit` and `X-RateLimit-Remaining` on every answer.
+fn rate_limit_headers(headers: &HeaderMap) -> RateLimitHeaders {
+    let num = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u32>().ok());
+    RateLimitHeaders { limit: num("x-ratelimit-limit"), remaining: num("x-ratelimit-remaining") }
 }
 
-/// A snapshot of a client's counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ClientStats {
-    /// HTTP requests sent (every attempt counts).
-    pub requests: u64,
-    /// 429 answers received. A well-budgeted sync keeps this at zero.
-    pub rate_limited: u64,
-    /// Attempts that were retries of an earlier attempt.
-    pub retries: u64,
-    /// Total time spent waiting for budget.
-    pub budget_wait: Duration,
-}
-
-/// The budget of one API key, with its counters.
-#[derive(Debug)]
-struct SharedBudget {
-    origin: Instant,
-    bucket: Mutex<Budget>,
-    counters: Counters,
-}
-
-impl SharedBudget {
-    fn now(&self) -> Duration {
-        self.origin.elapsed()
-    }
-
-    fn with<R>(&self, f: impl FnOnce(&mut Budget, Duration) -> R) -> R {
-        let now = self.now();
-        // A poisoned lock only means another task panicked mid-update of plain numbers; the
-        // bucket is still usable.
-        let mut b = self.bucket.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut b, now)
-    }
-
-    /// Waits (asynchronously) until a token is available and takes it.
-    async fn acquire(&self) {
-        loop {
-            match self.with(|b, now| b.try_acquire(now)) {
-                BudgetDecision::Go => return,
-                BudgetDecision::Wait(d) => {
-                    self.counters.budget_wait_ms.fetch_add(d.as_millis() as u64, Ordering::Relaxed);
-                    tokio::time::sleep(d).await;
-                }
-            }
-        }
-    }
-}
+const PICQER: Partner = Partner::new("picqer").rate_limit_headers(rate_limit_headers);
 
 /// A Picqer API client. Cheap to clone: clones share the connection pool and the budget.
 #[derive(Clone, Debug)]
 pub struct PicqerClient {
-    http: reqwest::Client,
-    base: Arc<str>,
-    auth: HeaderValue,
+    transport: Transport,
     cfg: Arc<ClientConfig>,
-    budget: Arc<SharedBudget>,
 }
 
 /// One request, fully built before the first attempt.
@@ -97,20 +44,25 @@ pub(crate) struct Call {
 }
 
 impl Call {
+    fn new(method: Method, path: impl Into<String>) -> Self {
+        let repeatable = method != Method::POST;
+        Call { method, path: path.into(), query: Vec::new(), body: None, repeatable }
+    }
+
     pub fn get(path: impl Into<String>) -> Self {
-        Call { method: Method::GET, path: path.into(), query: Vec::new(), body: None, repeatable: true }
+        Self::new(Method::GET, path)
     }
 
     pub fn post(path: impl Into<String>) -> Self {
-        Call { method: Method::POST, path: path.into(), query: Vec::new(), body: None, repeatable: false }
+        Self::new(Method::POST, path)
     }
 
     pub fn put(path: impl Into<String>) -> Self {
-        Call { method: Method::PUT, path: path.into(), query: Vec::new(), body: None, repeatable: true }
+        Self::new(Method::PUT, path)
     }
 
     pub fn delete(path: impl Into<String>) -> Self {
-        Call { method: Method::DELETE, path: path.into(), query: Vec::new(), body: None, repeatable: true }
+        Self::new(Method::DELETE, path)
     }
 
     pub fn query(mut self, pairs: Vec<(String, String)>) -> Self {
@@ -123,40 +75,51 @@ impl Call {
         self.body = Some(serde_json::to_vec(body).unwrap_or_default());
         self
     }
+
+    fn request(self) -> Request {
+        let req = Request::new(self.method, self.path).query(self.query).repeatable(self.repeatable);
+        match self.body {
+            Some(body) => req.body("application/json", body),
+            None => req,
+        }
+    }
+}
+
+fn transport_config(cfg: &ClientConfig) -> TransportConfig {
+    TransportConfig {
+        user_agent: Some(cfg.user_agent.clone()),
+        timeout: cfg.timeout,
+        connect_timeout: cfg.connect_timeout,
+        max_rate_limited_retries: cfg.max_rate_limited_retries,
+        max_transient_retries: cfg.max_transient_retries,
+        retry_base: cfg.retry_base,
+        retry_cap: cfg.retry_cap,
+        ..TransportConfig::new(cfg.base_url.clone(), cfg.initial_rate_limit, cfg.rate_window)
+    }
+}
+
+fn credential(cfg: &ClientConfig) -> Result<HeaderMap, PicqerError> {
+    let auth = kade_transport::basic_auth(cfg.api_key.expose(), "")
+        .map_err(|_| PicqerError::Config("the API key contains characters not allowed in a header".into()))?;
+    let mut headers = HeaderMap::new();
+    headers.insert(AUTHORIZATION, auth);
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    Ok(headers)
 }
 
 impl PicqerClient {
     /// Builds a client with its own budget.
     pub fn new(cfg: ClientConfig) -> Result<Self, PicqerError> {
-        let budget = Arc::new(SharedBudget {
-            origin: Instant::now(),
-            bucket: Mutex::new(Budget::new(cfg.initial_rate_limit, cfg.rate_window, Duration::ZERO)),
-            counters: Counters::default(),
-        });
-        Self::build(cfg, budget)
+        let transport = Transport::new(PICQER, transport_config(&cfg), credential(&cfg)?).map_err(PicqerError::from)?;
+        Ok(PicqerClient { transport, cfg: Arc::new(cfg) })
     }
 
     /// A client for another configuration that spends from this client's budget. Use it when
     /// several parts of Kade talk to the same Picqer account with the same key.
     pub fn share_budget(&self, cfg: ClientConfig) -> Result<Self, PicqerError> {
-        Self::build(cfg, self.budget.clone())
-    }
-
-    fn build(cfg: ClientConfig, budget: Arc<SharedBudget>) -> Result<Self, PicqerError> {
-        // Kade uses one TLS stack, rustls with ring. Installing the provider is idempotent.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        Url::parse(&cfg.base_url).map_err(|e| PicqerError::Config(format!("base URL {:?}: {e}", cfg.base_url)))?;
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{}:", cfg.api_key.expose()));
-        let mut auth = HeaderValue::from_str(&format!("Basic {token}"))
-            .map_err(|_| PicqerError::Config("the API key contains characters not allowed in a header".into()))?;
-        auth.set_sensitive(true);
-        let http = reqwest::Client::builder()
-            .user_agent(cfg.user_agent.clone())
-            .timeout(cfg.timeout)
-            .connect_timeout(cfg.connect_timeout)
-            .build()
-            .map_err(|e| PicqerError::Config(format!("HTTP client: {e}")))?;
-        Ok(PicqerClient { http, base: cfg.base_url.clone().into(), auth, cfg: Arc::new(cfg), budget })
+        let transport =
+            self.transport.sharing_budget(transport_config(&cfg), credential(&cfg)?).map_err(PicqerError::from)?;
+        Ok(PicqerClient { transport, cfg: Arc::new(cfg) })
     }
 
     /// The configuration this client was built with.
@@ -166,13 +129,7 @@ impl PicqerClient {
 
     /// Counters of the budget this client spends from.
     pub fn stats(&self) -> ClientStats {
-        let c = &self.budget.counters;
-        ClientStats {
-            requests: c.requests.load(Ordering::Relaxed),
-            rate_limited: c.rate_limited.load(Ordering::Relaxed),
-            retries: c.retries.load(Ordering::Relaxed),
-            budget_wait: Duration::from_millis(c.budget_wait_ms.load(Ordering::Relaxed)),
-        }
+        self.transport.stats()
     }
 
     /// Sends a call and decodes a JSON answer.
@@ -186,98 +143,27 @@ impl PicqerClient {
 
     /// Sends a call, with budget, retries and classification. Returns the raw 2xx body.
     pub(crate) async fn send(&self, call: Call) -> Result<Bytes, PicqerError> {
-        let mut url = Url::parse(&format!("{}{}", self.base, call.path))
-            .map_err(|e| PicqerError::Config(format!("request path {:?}: {e}", call.path)))?;
-        if !call.query.is_empty() {
-            url.query_pairs_mut().extend_pairs(call.query.iter());
-        }
-        let counters = &self.budget.counters;
-        let (mut rate_limited, mut transient) = (0u32, 0u32);
-        loop {
-            self.budget.acquire().await;
-            counters.requests.fetch_add(1, Ordering::Relaxed);
-            let mut req = self
-                .http
-                .request(call.method.clone(), url.clone())
-                .header(AUTHORIZATION, self.auth.clone())
-                .header(ACCEPT, "application/json");
-            if let Some(body) = &call.body {
-                req = req.header(CONTENT_TYPE, "application/json").body(body.clone());
+        Ok(self.transport.send(&call.request()).await?.body)
+    }
+}
+
+impl From<TransportError> for PicqerError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::Status { method, path, status: 429, attempts, .. } => {
+                PicqerError::RateLimited { method, path, attempts }
             }
-            let started = std::time::Instant::now();
-            let outcome = match req.send().await {
-                Ok(resp) => {
-                    self.observe(resp.headers());
-                    let status = resp.status().as_u16();
-                    resp.bytes().await.map(|b| (status, b))
-                }
-                Err(e) => Err(e),
-            };
-            let answered = outcome.as_ref().ok().map(|(status, _)| *status);
-            kade_calls::note("picqer", call.method.as_str(), &call.path, answered, started.elapsed());
-            let retry_delay = match outcome {
-                Ok((status, body)) if (200..300).contains(&status) => return Ok(body),
-                Ok((429, _)) => {
-                    counters.rate_limited.fetch_add(1, Ordering::Relaxed);
-                    self.budget.with(|b, now| b.on_rate_limited(now));
-                    if rate_limited >= self.cfg.max_rate_limited_retries {
-                        return Err(PicqerError::RateLimited {
-                            method: call.method,
-                            path: call.path,
-                            attempts: rate_limited + 1,
-                        });
-                    }
-                    rate_limited += 1;
-                    self.jittered(rate_limited - 1)
-                }
-                Ok((status, body)) => {
-                    let err = api_error(&call, status, &body);
-                    if status >= 500 && call.repeatable && transient < self.cfg.max_transient_retries {
-                        transient += 1;
-                        tracing::debug!(%err, attempt = transient, "retrying after server error");
-                        self.jittered(transient - 1)
-                    } else {
-                        return Err(err);
-                    }
-                }
-                Err(source) => {
-                    // A connect error means nothing was sent, so even a create may be retried.
-                    let safe = call.repeatable || source.is_connect();
-                    if safe && transient < self.cfg.max_transient_retries {
-                        transient += 1;
-                        tracing::debug!(error = %source, attempt = transient, "retrying after transport error");
-                        self.jittered(transient - 1)
-                    } else {
-                        return Err(PicqerError::Transport {
-                            method: call.method,
-                            path: call.path,
-                            maybe_applied: !source.is_connect() && !call.repeatable,
-                            source,
-                        });
-                    }
-                }
-            };
-            counters.retries.fetch_add(1, Ordering::Relaxed);
-            tokio::time::sleep(retry_delay).await;
-        }
-    }
-
-    fn jittered(&self, attempt: u32) -> Duration {
-        backoff::delay(attempt, self.cfg.retry_base, self.cfg.retry_cap, fastrand::f64())
-    }
-
-    fn observe(&self, headers: &HeaderMap) {
-        let num =
-            |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u32>().ok());
-        let (limit, remaining) = (num("x-ratelimit-limit"), num("x-ratelimit-remaining"));
-        if limit.is_some() || remaining.is_some() {
-            self.budget.with(|b, now| b.observe(limit, remaining, now));
+            TransportError::Status { method, path, status, body, .. } => api_error(method, path, status, &body),
+            TransportError::Io { method, path, maybe_applied, source, .. } => {
+                PicqerError::Transport { method, path, maybe_applied, source }
+            }
+            TransportError::Config { message, .. } => PicqerError::Config(message),
         }
     }
 }
 
 /// Reads Picqer's error envelope `{error, error_code, error_message}`; falls back to the raw text.
-fn api_error(call: &Call, status: u16, body: &[u8]) -> PicqerError {
+fn api_error(method: Method, path: String, status: u16, body: &[u8]) -> PicqerError {
     #[derive(serde::Deserialize)]
     struct Envelope {
         error_code: Option<i64>,
@@ -288,5 +174,5 @@ fn api_error(call: &Call, status: u16, body: &[u8]) -> PicqerError {
         Err(_) => (None, String::from_utf8_lossy(&body[..body.len().min(300)]).trim().to_string()),
     };
     let message = if message.is_empty() { format!("HTTP {status} without an error message") } else { message };
-    PicqerError::Api { method: call.method.clone(), path: call.path.clone(), status, code, message }
+    PicqerError::Api { method, path, status, code, message }
 }

@@ -1,39 +1,28 @@
 //! The webservice client: auth (key as Basic username, empty password), JSON output, XML input,
 //! and the calls Kade's PrestaShop flows need.
 
-use std::time::Duration;
-
+use kade_transport::header::{AUTHORIZATION, HeaderMap};
+use kade_transport::{Partner, Request, Transport, TransportStats};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::error::PrestaError;
+pub use crate::config::PrestaConfig;
+use crate::error::{PrestaError, error_from};
 use crate::object::Object;
 use crate::types::*;
 use crate::xml;
 
-#[derive(Clone, Debug)]
-pub struct PrestaConfig {
-    /// The shop URL (`https://shop.example`); `/api` is appended.
-    pub shop_url: String,
-    pub ws_key: String,
-    pub timeout: Duration,
-}
-
-impl PrestaConfig {
-    pub fn new(shop_url: &str, ws_key: &str) -> Self {
-        PrestaConfig {
-            shop_url: shop_url.trim_end_matches('/').to_owned(),
-            ws_key: ws_key.to_owned(),
-            timeout: Duration::from_secs(30),
-        }
-    }
-}
+/// PrestaShop's webservice: no rate-limit headers; a 5xx is transient unless its error code
+/// says the input was bad (127: XML error, 46: invalid field), which repeating cannot fix.
+const PRESTASHOP: Partner = Partner::new("prestashop").transient_status(|status, body| {
+    status >= 500
+        && !matches!(error_from(&Method::GET, "", status, &String::from_utf8_lossy(body)).code(), Some(127 | 46))
+});
 
 #[derive(Clone)]
 pub struct PrestaClient {
-    pub(crate) http: reqwest::Client,
+    pub(crate) transport: Transport,
     pub(crate) api: String,
-    pub(crate) key: String,
 }
 
 impl std::fmt::Debug for PrestaClient {
@@ -45,19 +34,6 @@ impl std::fmt::Debug for PrestaClient {
 
 /// Page size for list calls (PrestaShop has no maximum; large pages are cheap for it).
 pub const PAGE: usize = 1000;
-
-pub(crate) fn error_from(method: &Method, path: &str, status: u16, body: &str) -> PrestaError {
-    let parsed: Option<Value> = serde_json::from_str(body).ok();
-    let first = parsed.as_ref().and_then(|v| v.pointer("/errors/0").cloned());
-    let code = first.as_ref().and_then(|e| e.get("code")).and_then(|c| c.as_u64().or_else(|| c.as_str()?.parse().ok()));
-    let message = first
-        .as_ref()
-        .and_then(|e| e.get("message"))
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-        .unwrap_or_else(|| body.chars().take(200).collect());
-    PrestaError::Api { method: method.to_string(), path: path.to_owned(), status, code, message }
-}
 
 impl PrestaClient {
     pub fn new(config: PrestaConfig) -> Result<Self, PrestaError> {
@@ -73,12 +49,21 @@ impl PrestaClient {
                 config.ws_key.len()
             )));
         }
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .build()
-            .map_err(|e| PrestaError::Config(format!("cannot build the HTTP client: {e}")))?;
-        Ok(PrestaClient { http, api: format!("{}/api", config.shop_url), key: config.ws_key })
+        if config.requests_per_second == 0 {
+            return Err(PrestaError::Config("requests_per_second must be at least 1".into()));
+        }
+        let auth = kade_transport::basic_auth(&config.ws_key, "").map_err(|_| {
+            PrestaError::Config("the webservice key contains characters not allowed in a header".into())
+        })?;
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, auth);
+        let transport = Transport::new(PRESTASHOP, config.transport(), headers)?;
+        Ok(PrestaClient { transport, api: format!("{}/api", config.shop_url) })
+    }
+
+    /// Counters of this client's budget (requests, retries, 429s, time spent waiting).
+    pub fn stats(&self) -> TransportStats {
+        self.transport.stats()
     }
 
     /// One call; `query` is appended after `output_format=JSON`.
@@ -89,36 +74,13 @@ impl PrestaClient {
         query: &[(&str, String)],
         body: Option<String>,
     ) -> Result<Value, PrestaError> {
-        let mut req = self
-            .http
-            .request(method.clone(), format!("{}/{path}", self.api))
-            .basic_auth(&self.key, Some(""))
-            .query(&[("output_format", "JSON")])
-            .query(query);
+        let mut req = Request::new(method.clone(), path)
+            .query([("output_format", "JSON")])
+            .query(query.iter().map(|(k, v)| (*k, v.clone())));
         if let Some(b) = body {
-            req = req.header("content-type", "text/xml").body(b);
+            req = req.body("text/xml", b);
         }
-        let transport = |source| PrestaError::Transport {
-            method: method.to_string(),
-            path: path.to_owned(),
-            maybe_applied: method != Method::GET,
-            source,
-        };
-        let started = std::time::Instant::now();
-        let resp = match req.send().await {
-            Ok(resp) => resp,
-            Err(e) => {
-                kade_calls::note("prestashop", method.as_str(), path, None, started.elapsed());
-                return Err(transport(e));
-            }
-        };
-        let status = resp.status().as_u16();
-        let text = resp.text().await;
-        kade_calls::note("prestashop", method.as_str(), path, Some(status), started.elapsed());
-        let text = text.map_err(transport)?;
-        if !(200..300).contains(&status) {
-            return Err(error_from(&method, path, status, &text));
-        }
+        let text = self.transport.send(&req).await?.text();
         if text.trim().is_empty() {
             return Ok(Value::Null);
         }

@@ -1,15 +1,11 @@
 //! Errors, classified the way the job layer needs them (as kade-picqer does).
 
-/// What the caller should do about an error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorClass {
-    /// Try again later: 5xx, timeouts, dropped connections.
-    Transient,
-    /// The shop's host throttles us (PrestaShop itself has no rate limit; a WAF may).
-    RateLimited,
-    /// Repeating will not help: bad key, missing permission, validation error, unknown object.
-    Permanent,
-}
+use kade_transport::TransportError;
+use reqwest::Method;
+use serde_json::Value;
+
+/// The one classification of partner errors, shared by every client.
+pub use kade_transport::ErrorClass;
 
 /// A failed webservice call; every variant names the request.
 #[derive(Debug, thiserror::Error)]
@@ -67,5 +63,34 @@ impl PrestaError {
     /// 401/403/405 and code 22: the key is wrong, inactive or lacks a permission.
     pub fn is_access_problem(&self) -> bool {
         matches!(self.status(), Some(401 | 403 | 405)) || self.code() == Some(22)
+    }
+}
+
+/// Reads the webservice's error body `{"errors":[{"code","message"}]}`; falls back to the text.
+pub(crate) fn error_from(method: &Method, path: &str, status: u16, body: &str) -> PrestaError {
+    let parsed: Option<Value> = serde_json::from_str(body).ok();
+    let first = parsed.as_ref().and_then(|v| v.pointer("/errors/0").cloned());
+    let code = first.as_ref().and_then(|e| e.get("code")).and_then(|c| c.as_u64().or_else(|| c.as_str()?.parse().ok()));
+    let message = first
+        .as_ref()
+        .and_then(|e| e.get("message"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| body.chars().take(200).collect());
+    PrestaError::Api { method: method.to_string(), path: path.to_owned(), status, code, message }
+}
+
+impl From<TransportError> for PrestaError {
+    fn from(e: TransportError) -> Self {
+        match e {
+            TransportError::Status { method, path, status, body, .. } => {
+                let text = String::from_utf8_lossy(&body[..body.len().min(4000)]);
+                error_from(&method, &path, status, &text)
+            }
+            TransportError::Io { method, path, maybe_applied, source, .. } => {
+                PrestaError::Transport { method: method.to_string(), path, maybe_applied, source }
+            }
+            TransportError::Config { message, .. } => PrestaError::Config(message),
+        }
     }
 }

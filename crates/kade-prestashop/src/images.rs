@@ -1,8 +1,8 @@
 //! Product images: the product's cover (`id_default_image`) as a file, from
 //! `/api/images/products/{id_product}/{id_image}`. The image API answers with the file itself,
-//! not JSON, so it has its own request path (same key, same call record).
+//! not JSON, so it is read raw (same transport: key, budget, retries, call record).
 
-use reqwest::Method;
+use kade_transport::{Request, TransportError};
 
 use crate::client::PrestaClient;
 use crate::error::PrestaError;
@@ -29,39 +29,18 @@ impl PrestaClient {
             return Ok(None);
         }
         let path = format!("images/products/{id_product}/{id_image}");
-        let method = Method::GET;
-        let transport = |source| PrestaError::Transport {
-            method: method.to_string(),
-            path: path.clone(),
-            maybe_applied: false,
-            source,
-        };
-        let started = std::time::Instant::now();
-        let sent = self.http.get(format!("{}/{path}", self.api)).basic_auth(&self.key, Some("")).send().await;
-        let resp = match sent {
+        let resp = match self.transport.send(&Request::get(path.clone())).await {
             Ok(resp) => resp,
-            Err(e) => {
-                kade_calls::note("prestashop", "GET", &path, None, started.elapsed());
-                return Err(transport(e));
-            }
+            Err(TransportError::Status { status: 404, .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
         };
-        let status = resp.status().as_u16();
         let content_type = resp
-            .headers()
+            .headers
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("application/octet-stream")
             .to_owned();
-        let body = resp.bytes().await;
-        kade_calls::note("prestashop", "GET", &path, Some(status), started.elapsed());
-        let body = body.map_err(transport)?;
-        if status == 404 {
-            return Ok(None);
-        }
-        if !(200..300).contains(&status) {
-            let text = String::from_utf8_lossy(&body[..body.len().min(2000)]).into_owned();
-            return Err(crate::client::error_from(&method, &path, status, &text));
-        }
+        let body = resp.body;
         if body.len() > MAX_IMAGE_BYTES {
             return Err(PrestaError::Decode {
                 method: "GET".into(),

@@ -9,6 +9,7 @@
 //! because a PUT nulls every field it does not carry.
 
 pub mod client;
+mod config;
 pub mod connector;
 pub mod error;
 mod images;
@@ -16,7 +17,8 @@ pub mod object;
 pub mod types;
 pub mod xml;
 
-pub use client::{PrestaClient, PrestaConfig};
+pub use client::PrestaClient;
+pub use config::{DEFAULT_BURST, DEFAULT_REQUESTS_PER_SECOND, PrestaConfig};
 pub use connector::{PrestaConnector, ShopSettings};
 pub use error::{ErrorClass, PrestaError};
 pub use images::ProductImage;

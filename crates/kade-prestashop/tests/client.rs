@@ -1,5 +1,8 @@
 //! The client against the PrestaShop simulator: JSON quirks, whole-object updates, notes, stock
-//! rows, and error classification.
+//! rows, and error classification; the shared transport's retries and budget in `transport`.
+
+#[path = "client/transport.rs"]
+mod transport;
 
 use std::net::SocketAddr;
 
@@ -121,6 +124,10 @@ async fn errors_are_classified() {
     let denied = wrong.ping().await.unwrap_err();
     assert!(denied.is_access_problem() && denied.class() == ErrorClass::Permanent, "{denied}");
     assert!(matches!(PrestaClient::new(PrestaConfig::new(&sim.root_url(), "short")), Err(PrestaError::Config(_))));
+    // Without retries, so each fault is the answer itself (the retries are in `transport`).
+    let mut cfg = PrestaConfig::new(&sim.root_url(), sim.ws_key());
+    (cfg.max_transient_retries, cfg.max_rate_limited_retries) = (0, 0);
+    let client = PrestaClient::new(cfg).unwrap();
     let faults = format!("{}/_sim/faults", sim.root_url());
     let http = reqwest::Client::new();
     http.post(&faults).json(&serde_json::json!({"path": "/api/orders", "status": 503})).send().await.unwrap();

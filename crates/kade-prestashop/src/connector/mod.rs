@@ -329,11 +329,7 @@ pub async fn verify(shop: &ShopSettings) -> Result<(), crate::PrestaError> {
 
 impl From<crate::PrestaError> for JobError {
     fn from(e: crate::PrestaError) -> Self {
-        let class = match e.class() {
-            crate::ErrorClass::Transient => kade_picqer::ErrorClass::Transient,
-            crate::ErrorClass::RateLimited => kade_picqer::ErrorClass::RateLimited,
-            crate::ErrorClass::Permanent => kade_picqer::ErrorClass::Permanent,
-        };
-        JobError::from_partner(class, e)
+        // One classification for every partner (kade-transport's), kept with the error itself.
+        JobError::from_partner(e.class(), e)
     }
 }

@@ -93,11 +93,13 @@ fn every_shop_option_is_read() {
     );
     assert_eq!(s.stock_formula.warehouses, vec![101, 102]);
     assert!(s.stock_formula.include_allocated && !s.stock_formula.clamp_at_zero);
-    assert_eq!(c.shop_notify_url("dev-shop"), "https://kade.example.com/webhooks/prestashop/dev-shop");
-    assert_eq!(
-        c.shop_full_sync_url_redacted("dev-shop").as_deref(),
-        Some("https://kade.example.com/prestashop/dev-shop/stock-sync?token=***")
+    let lines = described(&c);
+    assert!(
+        lines.contains(&"  notify URL    https://kade.example.com/webhooks/prestashop/dev-shop".into()),
+        "{lines:?}"
     );
+    let full_sync = "  full sync URL https://kade.example.com/prestashop/dev-shop/stock-sync?token=***";
+    assert!(lines.contains(&full_sync.into()), "{lines:?}");
     let debug = format!("{c:?}");
     for secret in [WS_KEY, "shop-module-shared-secret", "cron-token-0123456789"] {
         assert!(!debug.contains(secret), "{secret} leaked into {debug}");
@@ -123,7 +125,8 @@ fn a_minimal_shop_gets_the_documented_defaults() {
     assert_eq!(s.status_map.len(), 2);
     assert_eq!(s.stock_formula, kade_core::prestashop::StockFormula::default());
     assert_eq!(s.poll_every, Duration::from_secs(300));
-    assert!(c.shop_full_sync_url_redacted("shop").is_none());
+    let lines = described(&c);
+    assert!(lines.contains(&"  full sync URL disabled (no prestashop.shop.full_sync_token)".into()), "{lines:?}");
     assert!(ok(MINIMAL).prestashop.is_empty(), "the section is optional");
 }
 
@@ -253,4 +256,9 @@ fn cross_checks_between_shops() {
     ] {
         assert_has(&lines, key);
     }
+}
+
+/// What `kade serve` and `kade check` print about the configured shops (secrets redacted).
+fn described(c: &super::Config) -> Vec<String> {
+    crate::connectors::registered(c).iter().flat_map(|k| k.describe(&c.server.public_url)).flatten().collect()
 }

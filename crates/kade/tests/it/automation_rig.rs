@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kade_core::automation::{Rule, RuleSpec};
-use kade_engine::EngineConfig;
 use kade_engine::automation::{Automations, CallbackKeys};
 use kade_engine::picqer::PicqerSettings;
 use kade_messaging::testing::TestSmtpServer;

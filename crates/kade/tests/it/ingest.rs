@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Duration;
 
 use kade_engine::EngineConfig;
 use kade_engine::picqer::PicqerSettings;

@@ -115,8 +115,10 @@ async fn every_shop_call_of_an_order_push_is_in_the_audit() {
         sim.add_product(&product(&code, 5));
         let settings = shop_settings("shop", &sim);
         rig.add_shop(sim, settings).await;
-        // The first read of the order fails: that attempt's calls are logged with the 500.
-        shop_fault(rig.shop(0), json!({"path": "/api/orders/1", "method": "GET", "status": 500})).await;
+        // The first attempt's read of the order fails (the client's own retries included): that
+        // attempt's calls are logged with the 500s.
+        let tries = 1 + kade_prestashop::PrestaConfig::new("http://shop", "").max_transient_retries as usize;
+        shop_fault(rig.shop(0), json!({"path": "/api/orders/1", "method": "GET", "status": 500, "times": tries})).await;
         rig.shop(0).place_order(&order(&[(&code, 1)], "AUDITCALL")).unwrap();
         rig.settle().await;
         assert_eq!(rig.orders_with_reference("PS #1 / AUDITCALL").await.len(), 1);
@@ -125,7 +127,7 @@ async fn every_shop_call_of_an_order_push_is_in_the_audit() {
         let failed =
             entries.iter().find(|e| e.action == "shop calls of a failed attempt").expect("failed attempt logged");
         let shop_call = |m: &str, p: &str, st: u64| ("prestashop".to_owned(), m.to_owned(), p.to_owned(), Some(st));
-        assert_eq!(calls_of(&failed.detail), vec![shop_call("GET", "orders/1", 500)]);
+        assert_eq!(calls_of(&failed.detail), vec![shop_call("GET", "orders/1", 500); tries]);
         assert!(failed.detail["error"].as_str().unwrap().contains("500"), "{}", failed.detail);
 
         let done = entries.iter().find(|e| e.action == "order: in Picqer").expect("the job's effect entry");
