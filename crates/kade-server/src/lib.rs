@@ -20,6 +20,7 @@ pub mod hub;
 pub mod ingress;
 pub mod openapi;
 mod prestashop;
+mod telemetry;
 
 use std::sync::Arc;
 
@@ -60,5 +61,6 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(|| async { axum::Json(openapi::document()) }))
         .nest("/api/v1", admin::router(state.clone()))
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn(telemetry::trace))
         .with_state(state)
 }

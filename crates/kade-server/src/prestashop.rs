@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::error::ApiError;
 
 fn count(state: &AppState, result: &str) {
-    state.engine.metrics().inc("kade_webhooks_total", &format!("source=\"prestashop\",result=\"{result}\""));
+    state.engine.metrics().webhook("prestashop", result);
 }
 
 pub async fn notification(
