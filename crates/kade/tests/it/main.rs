@@ -12,6 +12,7 @@ mod cli;
 mod client_errors;
 mod hub;
 mod ingest;
+mod metrics;
 mod orders;
 mod pagination;
 mod prestashop;
