@@ -131,7 +131,11 @@ impl Default for Metrics {
             "Time from a webhook request's start to its answer (2xx or refusal)",
             ack.clone(),
         );
-        registry.register("kade_jobs", "Job attempts by kind and outcome (done, retry, dead)", jobs.clone());
+        registry.register(
+            "kade_jobs",
+            "Job attempts by kind and outcome (done, retry, dead, lease_lost, unrecorded)",
+            jobs.clone(),
+        );
         registry.register("kade_job_duration_seconds", "Time a job attempt's handler ran", job_seconds.clone());
         registry.register(
             "kade_partner_call_seconds",
