@@ -8,12 +8,16 @@
 //! list for all partners, so a job that talks to PrestaShop and Picqer shows both in the order
 //! the calls started. Outside [`recorded`] nothing is collected and nothing costs anything.
 //!
+//! Apart from the record, every call is also told to the registered [`Observer`]s (the metrics'
+//! partner-call latency), so the clients report a call once, through [`note`], for both.
+//!
 //! Its own crate because `kade-core` stays free of Tokio and the clients do not depend on each
 //! other.
 #![forbid(unsafe_code)]
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::sync::{Arc, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
 /// One HTTP attempt as it happened.
@@ -49,8 +53,33 @@ pub async fn recorded<F: Future>(work: F) -> (F::Output, Vec<Call>) {
         .await
 }
 
-/// Appends a call to the current task's record, if one is being kept.
+/// Told of every partner HTTP attempt as it ends, wherever it runs (inside a job or not).
+pub trait Observer: Send + Sync {
+    fn observe(&self, system: &'static str, method: &str, status: Option<u16>, took: Duration);
+}
+
+/// Process-wide, so the clients need no handle: in production one hub runs per process. Held
+/// weakly: an observer that is dropped (a test's hub) stops being told and is pruned.
+static OBSERVERS: RwLock<Vec<Weak<dyn Observer>>> = RwLock::new(Vec::new());
+
+/// Tells `observer` of every call [`note`]d from now on, until it is dropped. Registering the
+/// same observer again does nothing.
+pub fn observe<O: Observer + 'static>(observer: &Arc<O>) {
+    let observer: Weak<dyn Observer> = Arc::downgrade(observer) as Weak<dyn Observer>;
+    let mut all = OBSERVERS.write().unwrap_or_else(PoisonError::into_inner);
+    all.retain(|o| o.strong_count() > 0);
+    if !all.iter().any(|o| Weak::ptr_eq(o, &observer)) {
+        all.push(observer);
+    }
+}
+
+/// Appends a call to the current task's record, if one is being kept, and tells the observers.
 pub fn note(system: &'static str, method: &str, path: &str, status: Option<u16>, took: Duration) {
+    for observer in OBSERVERS.read().unwrap_or_else(PoisonError::into_inner).iter() {
+        if let Some(o) = observer.upgrade() {
+            o.observe(system, method, status, took);
+        }
+    }
     let _ = CALLS.try_with(|c| {
         let now = std::time::SystemTime::now();
         let started = now.checked_sub(took).unwrap_or(now);
@@ -82,5 +111,34 @@ mod tests {
         assert_eq!(calls.len(), 2);
         assert_eq!((calls[0].system, calls[0].method.as_str(), calls[0].status), ("prestashop", "PUT", None));
         assert_eq!((calls[1].system, calls[1].path.as_str(), calls[1].ms), ("picqer", "/orders/1", 2));
+    }
+
+    #[derive(Default)]
+    struct Seen(std::sync::Mutex<Vec<(&'static str, Option<u16>)>>);
+
+    impl Observer for Seen {
+        fn observe(&self, system: &'static str, _method: &str, status: Option<u16>, _took: Duration) {
+            self.0.lock().unwrap().push((system, status));
+        }
+    }
+
+    #[test]
+    fn observers_see_every_call_once_until_they_are_dropped() {
+        // A system name no other test uses: observers are process-wide.
+        let seen = Arc::new(Seen::default());
+        observe(&seen);
+        observe(&seen);
+        note("observer-test", "GET", "x", Some(429), Duration::from_millis(1));
+        let mine = |s: &Seen| s.0.lock().unwrap().iter().filter(|(sys, _)| *sys == "observer-test").count();
+        assert_eq!(mine(&seen), 1, "registered twice, told once");
+        assert_eq!(seen.0.lock().unwrap().iter().find(|(sys, _)| *sys == "observer-test").unwrap().1, Some(429));
+
+        let weak = Arc::downgrade(&seen);
+        drop(seen);
+        note("observer-test", "GET", "x", None, Duration::from_millis(1));
+        assert!(weak.upgrade().is_none());
+        let late = Arc::new(Seen::default());
+        observe(&late);
+        assert!(OBSERVERS.read().unwrap().iter().all(|o| o.strong_count() > 0), "the dropped one was pruned");
     }
 }

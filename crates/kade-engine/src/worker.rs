@@ -19,6 +19,7 @@ use std::time::Duration;
 use kade_store::{AuditEntry, Job, SecretBox, Store, StoreError};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
+use tracing::Instrument as _;
 
 use crate::connector::{Connector, Registry};
 use crate::jobs::{JobError, JobSpec};
@@ -90,6 +91,7 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(store: Store, secrets: SecretBox, cfg: EngineConfig, metrics: Arc<Metrics>) -> Self {
+        kade_calls::observe(&metrics); // telemetry: partner-call latency from every client
         Engine {
             inner: Arc::new(Inner {
                 store,
@@ -300,11 +302,15 @@ impl Engine {
         };
         // Every partner call the handler makes is recorded and listed on the entry for this
         // attempt (principle 9; `crate::calls`). Shop jobs record and list their own.
+        // telemetry: one span per attempt (its logs carry the job), and the handler's duration.
+        let entity = job.entity_key.as_deref().unwrap_or("");
+        let span = tracing::info_span!("job", id = job.id, kind = %job.kind, attempt = job.attempts, entity);
+        let started = std::time::Instant::now();
         let (result, calls) = tokio::select! {
-            r = kade_calls::recorded(self.handle(&job)) => r,
+            r = kade_calls::recorded(self.handle(&job)).instrument(span.clone()) => r,
             () = heartbeat => (Err(JobError::transient("lease lost while running")), Vec::new()),
         };
-        self.record(&job, result, &calls).await;
+        self.record(&job, result, &calls, started.elapsed()).instrument(span).await;
     }
 
     /// Dispatches a job to its handler: the core's own namespaces here, every other namespace

@@ -15,13 +15,14 @@ impl Engine {
         job: &Job,
         result: Result<Option<AuditEntry>, JobError>,
         calls: &[kade_calls::Call],
+        took: std::time::Duration,
     ) {
         let connection = job.payload.get("connection").and_then(|c| c.as_str()).map(str::to_string);
         let outcome = match result {
             Ok(effect) => self.finish(job, effect, connection, calls).await,
             Err(error) => self.fail(job, &error, connection, calls).await,
         };
-        self.inner.metrics.inc("kade_jobs_total", &format!("kind=\"{}\",outcome=\"{outcome}\"", job.kind));
+        self.inner.metrics.job_attempt(&job.kind, outcome, took);
     }
 
     /// Records a failed attempt: a dead letter for a permanent error, otherwise a reschedule with

@@ -2,21 +2,19 @@
 //! SMTP server that Kade did not write — Python's aiosmtpd — started on a free port, scripted to
 //! accept, refuse (451/550 at RCPT or DATA), drop the connection after DATA, or hang.
 //!
-//! aiosmtpd comes from the system `python3` when it can import it; otherwise a virtualenv is
-//! created once under the cargo target directory (`kade-aiosmtpd-venv`, guarded by a lock
-//! directory so parallel test binaries do not race) with a pinned aiosmtpd. `.ci/run` prepares
-//! the same venv before the tests. `KADE_TEST_PYTHON` overrides the interpreter.
+//! aiosmtpd comes from [`test_python`]: the system `python3` when it has the pinned packages,
+//! otherwise a virtualenv created once under the cargo target directory.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::config::{SmtpConfig, SmtpTls};
 
-/// The aiosmtpd release the fixture is written against.
-pub const AIOSMTPD_VERSION: &str = "1.4.6";
+mod python;
+pub use python::{REQUIREMENTS_FILE, test_python};
 
 /// The fixture script (kept as a file so it can also be run by hand).
 pub const SMTP_SERVER_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/smtp_server.py");
@@ -109,7 +107,7 @@ impl TestSmtpServer {
 
     pub fn start_with(opts: TestSmtpOptions) -> Result<Self, String> {
         static SEQ: AtomicU32 = AtomicU32::new(0);
-        let python = python_with_aiosmtpd()?;
+        let python = test_python()?;
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
         let dir = std::env::temp_dir().join(format!(
             "kade-smtp-{}-{}-{nanos}",
@@ -204,103 +202,4 @@ impl Drop for TestSmtpServer {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
-}
-
-fn imports_aiosmtpd(python: &Path) -> bool {
-    Command::new(python)
-        .args(["-c", "import aiosmtpd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// The cargo target directory this test binary was built into (`<target>/debug/deps/<bin>`).
-fn target_dir() -> PathBuf {
-    if let Ok(d) = std::env::var("CARGO_TARGET_DIR") {
-        return PathBuf::from(d);
-    }
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.ancestors().find(|a| a.file_name().is_some_and(|n| n == "deps")).map(Path::to_path_buf))
-        .and_then(|deps| deps.parent()?.parent().map(Path::to_path_buf))
-        .unwrap_or_else(std::env::temp_dir)
-}
-
-/// An interpreter that can `import aiosmtpd`, creating the venv once if needed (the answer is
-/// remembered for the life of the test process).
-pub fn python_with_aiosmtpd() -> Result<PathBuf, String> {
-    static FOUND: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
-    FOUND.get_or_init(find_python).clone()
-}
-
-fn find_python() -> Result<PathBuf, String> {
-    if let Ok(p) = std::env::var("KADE_TEST_PYTHON") {
-        return Ok(PathBuf::from(p));
-    }
-    let system = PathBuf::from("python3");
-    if imports_aiosmtpd(&system) {
-        return Ok(system);
-    }
-    let venv = target_dir().join("kade-aiosmtpd-venv");
-    let python = venv.join("bin").join("python");
-    let ready = venv.join(".kade-ready");
-    let lock = target_dir().join("kade-aiosmtpd-venv.lock");
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        if ready.exists() && imports_aiosmtpd(&python) {
-            return Ok(python);
-        }
-        match std::fs::create_dir(&lock) {
-            Ok(()) => {
-                let result = create_venv(&venv, &ready);
-                let _ = std::fs::remove_dir(&lock);
-                result?;
-                return Ok(python);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                // Another test binary is installing; a lock older than 10 minutes is stale.
-                let stale = std::fs::metadata(&lock)
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|t| t.elapsed().unwrap_or_default() > Duration::from_secs(600));
-                if stale {
-                    let _ = std::fs::remove_dir(&lock);
-                }
-                if Instant::now() > deadline {
-                    return Err(format!(
-                        "timed out waiting for {} (remove it if no install is running)",
-                        lock.display()
-                    ));
-                }
-                std::thread::sleep(Duration::from_millis(250));
-            }
-            Err(e) => return Err(format!("cannot create {}: {e}", lock.display())),
-        }
-    }
-}
-
-fn create_venv(venv: &Path, ready: &Path) -> Result<(), String> {
-    let _ = std::fs::remove_dir_all(venv);
-    let run = |cmd: &mut Command, what: &str| -> Result<(), String> {
-        let out = cmd.output().map_err(|e| format!("{what}: {e}"))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{what} failed: {}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            ))
-        }
-    };
-    run(Command::new("python3").arg("-m").arg("venv").arg(venv), "python3 -m venv (install python3-venv?)")?;
-    run(
-        Command::new(venv.join("bin").join("pip")).args([
-            "install",
-            "--quiet",
-            &format!("aiosmtpd=={AIOSMTPD_VERSION}"),
-        ]),
-        "pip install aiosmtpd",
-    )?;
-    std::fs::write(ready, AIOSMTPD_VERSION).map_err(|e| format!("cannot write {}: {e}", ready.display()))
 }

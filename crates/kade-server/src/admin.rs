@@ -1,9 +1,11 @@
 //! The admin JSON API (bearer token) and the health and metrics endpoints.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use kade_engine::metrics::Format;
 use kade_engine::picqer::PicqerJob;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -51,11 +53,17 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     }
 }
 
-pub async fn metrics(State(state): State<AppState>) -> String {
-    let counts = state.engine.store().queue_counts().await.unwrap_or_default();
-    let labels: Vec<(String, i64)> = counts.into_iter().map(|(s, n)| (format!("state=\"{s}\""), n)).collect();
-    let extra: Vec<(&str, &str, i64)> = labels.iter().map(|(l, n)| ("kade_jobs", l.as_str(), *n)).collect();
-    state.engine.metrics().render(&extra)
+/// `/metrics`: OpenMetrics for a scraper that asks for it, the classic text format otherwise
+/// (`kade_engine::metrics`). Queue depths are read at scrape time.
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let format = Format::from_accept(headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()));
+    let queue: Vec<(String, i64)> = match state.engine.store().queue_counts().await {
+        Ok(counts) => counts.into_iter().collect(),
+        // Without the store the families still render; the queue gauges are left out.
+        Err(_) => Vec::new(),
+    };
+    let body = state.engine.metrics().render(format, &queue);
+    ([(header::CONTENT_TYPE, format.content_type())], body).into_response()
 }
 
 async fn connections(_: Admin, State(state): State<AppState>) -> ApiResult {

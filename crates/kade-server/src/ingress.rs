@@ -14,6 +14,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kade_engine::picqer::{InboundError, InboundOutcome, ingest_delivery};
 use kade_engine::{Engine, now_ms};
+use std::time::Instant;
+
 use tokio::sync::mpsc;
 
 use crate::AppState;
@@ -45,8 +47,10 @@ impl RefusalLog {
     }
 }
 
-fn refuse(state: &AppState, connection: &str, status: StatusCode, code: &'static str, message: String) -> Response {
-    state.engine.metrics().inc("kade_webhooks_total", &format!("source=\"picqer\",result=\"{code}\""));
+/// An answer and the result it is counted under (`kade_webhooks_total{result}`).
+type Answer = (Response, &'static str);
+
+fn refuse(state: &AppState, connection: &str, status: StatusCode, code: &'static str, message: String) -> Answer {
     let entry = kade_store::AuditEntry {
         at_ms: now_ms(),
         connection: Some(connection.to_string()),
@@ -55,9 +59,9 @@ fn refuse(state: &AppState, connection: &str, status: StatusCode, code: &'static
         detail: serde_json::json!({"status": status.as_u16(), "message": message}),
     };
     if state.refusals.tx.try_send(entry).is_err() {
-        state.engine.metrics().inc("kade_audit_dropped_total", "reason=\"refusal_queue_full\"");
+        state.engine.metrics().audit_dropped("refusal_queue_full");
     }
-    ApiError::new(status, code, message).into_response()
+    (ApiError::new(status, code, message).into_response(), code)
 }
 
 pub async fn picqer(
@@ -66,32 +70,40 @@ pub async fn picqer(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    // Timed from the handler's start (the body is read inside) to the answer, refusals included.
+    let started = Instant::now();
+    let (response, result) = answer(&state, &connection, &headers, body).await;
+    state.engine.metrics().acknowledged("picqer", result, started.elapsed());
+    response
+}
+
+async fn answer(state: &AppState, connection: &str, headers: &HeaderMap, body: Body) -> Answer {
     let declared = headers
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     let too_large = || format!("the body exceeds {} bytes", state.body_limit);
     if declared.is_some_and(|n| n > state.body_limit) {
-        return refuse(&state, &connection, StatusCode::PAYLOAD_TOO_LARGE, "too_large", too_large());
+        return refuse(state, connection, StatusCode::PAYLOAD_TOO_LARGE, "too_large", too_large());
     }
     let bytes = match axum::body::to_bytes(body, state.body_limit).await {
         Ok(b) => b,
         Err(e) if e.to_string().to_lowercase().contains("length limit") => {
-            return refuse(&state, &connection, StatusCode::PAYLOAD_TOO_LARGE, "too_large", too_large());
+            return refuse(state, connection, StatusCode::PAYLOAD_TOO_LARGE, "too_large", too_large());
         }
         Err(e) => {
             return refuse(
-                &state,
-                &connection,
+                state,
+                connection,
                 StatusCode::BAD_REQUEST,
                 "unreadable",
                 format!("could not read the body: {e}"),
             );
         }
     };
-    let Some(conn) = state.engine.picqer(&connection) else {
+    let Some(conn) = state.engine.picqer(connection) else {
         let msg = format!("no Picqer connection named {connection:?} on this Kade");
-        return refuse(&state, &connection, StatusCode::NOT_FOUND, "unknown_connection", msg);
+        return refuse(state, connection, StatusCode::NOT_FOUND, "unknown_connection", msg);
     };
     let signature = headers.get("x-picqer-signature").and_then(|v| v.to_str().ok());
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -104,29 +116,27 @@ pub async fn picqer(
     match ingest_delivery(&conn, &state.ingest, signature, &bytes, kept, max_attempts).await {
         Ok(InboundOutcome::Accepted { event_id, job_id }) => {
             state.engine.notify();
-            state.engine.metrics().inc("kade_webhooks_total", "source=\"picqer\",result=\"accepted\"");
-            (StatusCode::OK, Json(serde_json::json!({"status": "accepted", "event_id": event_id, "job_id": job_id})))
-                .into_response()
+            let body = serde_json::json!({"status": "accepted", "event_id": event_id, "job_id": job_id});
+            ((StatusCode::OK, Json(body)).into_response(), "accepted")
         }
         Ok(InboundOutcome::Duplicate { event_id }) => {
-            state.engine.metrics().inc("kade_webhooks_total", "source=\"picqer\",result=\"duplicate\"");
-            (StatusCode::OK, Json(serde_json::json!({"status": "duplicate", "event_id": event_id}))).into_response()
+            let body = serde_json::json!({"status": "duplicate", "event_id": event_id});
+            ((StatusCode::OK, Json(body)).into_response(), "duplicate")
         }
         Err(e @ (InboundError::Signature(_) | InboundError::HookMismatch { .. })) => {
-            refuse(&state, &connection, StatusCode::UNAUTHORIZED, "bad_signature", e.to_string())
+            refuse(state, connection, StatusCode::UNAUTHORIZED, "bad_signature", e.to_string())
         }
         Err(e @ InboundError::Malformed(_)) => {
-            refuse(&state, &connection, StatusCode::BAD_REQUEST, "malformed", e.to_string())
+            refuse(state, connection, StatusCode::BAD_REQUEST, "malformed", e.to_string())
         }
         Err(InboundError::Store(e)) => {
             tracing::error!(error = %e, "could not commit a webhook; Picqer will retry it");
-            state.engine.metrics().inc("kade_webhooks_total", "source=\"picqer\",result=\"store_unavailable\"");
-            ApiError::new(
+            let answer = ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "store_unavailable",
                 "the event could not be stored; retry later",
-            )
-            .into_response()
+            );
+            (answer.into_response(), "store_unavailable")
         }
     }
 }

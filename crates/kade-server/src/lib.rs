@@ -19,6 +19,7 @@ mod error;
 pub mod hub;
 pub mod ingress;
 pub mod openapi;
+mod telemetry;
 
 use std::sync::Arc;
 
@@ -69,5 +70,6 @@ pub fn router(state: AppState) -> Router {
             .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_admin));
         app = app.merge(connector.routes(&ctx)).nest("/api/v1", admin_routes);
     }
-    app
+    // Last, so that connectors' routes get their span too.
+    app.layer(axum::middleware::from_fn(telemetry::trace))
 }

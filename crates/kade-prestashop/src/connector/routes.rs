@@ -61,7 +61,7 @@ pub(crate) const OPERATIONS: &[ApiOperation] = &[
 ];
 
 fn count(state: &AppState, result: &str) {
-    state.ctx.engine.metrics().inc("kade_webhooks_total", &format!("source=\"prestashop\",result=\"{result}\""));
+    state.ctx.engine.metrics().webhook("prestashop", result);
 }
 
 async fn notification(

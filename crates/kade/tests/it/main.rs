@@ -13,6 +13,7 @@ mod client_errors;
 mod echo_connector;
 mod hub;
 mod ingest;
+mod metrics;
 mod orders;
 mod pagination;
 mod prestashop;
