@@ -79,9 +79,8 @@ pub fn encode<J: JobSpec>(job: &J, run_at_ms: i64, max_attempts: i32) -> Result<
     let serde_json::Value::Object(mut tagged) = serde_json::to_value(job).map_err(|_| CodecError::Shape)? else {
         return Err(CodecError::Shape);
     };
-    let kind = match tagged.remove("kind") {
-        Some(serde_json::Value::String(kind)) => kind,
-        _ => return Err(CodecError::Shape),
+    let Some(serde_json::Value::String(kind)) = tagged.remove("kind") else {
+        return Err(CodecError::Shape);
     };
     let payload = tagged.remove("payload").unwrap_or_else(|| serde_json::json!({}));
     Ok(NewJob {
