@@ -271,6 +271,9 @@ pub enum BenchCommand {
     /// A full PrestaShop stock sync against both simulators: Picqer calls, shop writes and wall
     /// time next to the Picqer rate-limit floor of the same run.
     PrestashopStock(BenchPrestashopArgs),
+    /// Partner calls per flow against the floor, in one run: a stock change with one and two
+    /// shops, shop orders of 1, 3 and 20 lines (all simulators on loopback).
+    Flows,
 }
 
 #[derive(Debug, Args)]

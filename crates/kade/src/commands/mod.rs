@@ -32,5 +32,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Automations(AutomationsCommand::Preview(args)) => automations::preview(args).await,
         Command::Messages(args) => automations::messages(args).await,
         Command::Bench(BenchCommand::PrestashopStock(args)) => bench::prestashop_stock(args).await,
+        Command::Bench(BenchCommand::Flows) => bench::flows().await,
     }
 }

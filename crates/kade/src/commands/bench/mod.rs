@@ -2,12 +2,14 @@
 
 mod agent;
 mod cpu;
+mod flows;
 mod ingest;
 mod load;
 mod picqer;
 mod prestashop;
 
 pub use agent::agent;
+pub use flows::flows;
 pub use ingest::ingest;
 pub use picqer::picqer;
 pub use prestashop::prestashop_stock;
