@@ -14,8 +14,11 @@ pub mod hooks;
 pub mod ids;
 pub mod money;
 pub mod phone;
+pub mod picqer;
 pub mod prestashop;
+pub mod secret;
 
 pub use budget::{Budget, BudgetDecision};
 pub use datetime::PicqerDateTime;
 pub use money::Money;
+pub use secret::Secret;

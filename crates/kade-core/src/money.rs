@@ -97,33 +97,44 @@ impl fmt::Display for Money {
     }
 }
 
+impl Money {
+    /// Reads decimal text with any number of decimals, rounded half away from zero to four
+    /// (PrestaShop writes prices with six: `"24.958678"` is 24.9587). Exact: no float on the way,
+    /// so `"0.30005"` becomes 0.3001 where a float would round it down.
+    pub fn from_decimal_rounded(s: &str) -> Result<Money, MoneyParseError> {
+        parse_decimal(s, true)
+    }
+}
+
+/// Decimal text (`-12.5`, `.25`, `3.`) to 1/10,000 units; more than four decimals are rounded
+/// when `round`, refused otherwise.
+fn parse_decimal(s: &str, round: bool) -> Result<Money, MoneyParseError> {
+    let err = || MoneyParseError(s.to_string());
+    let t = s.trim();
+    let (neg, t) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t),
+    };
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    if (whole.is_empty() && frac.is_empty()) || (frac.len() > 4 && !round) {
+        return Err(err());
+    }
+    if !whole.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit()) {
+        return Err(err());
+    }
+    let digit = |i: usize| frac.as_bytes().get(i).map_or(0, |b| i64::from(b - b'0'));
+    let frac_units = (0..4).fold(0, |acc, i| acc * 10 + digit(i)) + i64::from(digit(4) >= 5);
+    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| err())? };
+    let units = whole.checked_mul(MONEY_SCALE).and_then(|w| w.checked_add(frac_units)).ok_or_else(err)?;
+    Ok(Money(if neg { -units } else { units }))
+}
+
 impl FromStr for Money {
     type Err = MoneyParseError;
 
+    /// Exact: at most four decimals (Picqer's finest), anything finer is an error.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || MoneyParseError(s.to_string());
-        let t = s.trim();
-        let (neg, t) = match t.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, t),
-        };
-        let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
-        if whole.is_empty() && frac.is_empty() {
-            return Err(err());
-        }
-        if frac.len() > 4 || !whole.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(err());
-        }
-        if !frac.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(err());
-        }
-        let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| err())? };
-        let mut frac_units: i64 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| err())? };
-        for _ in frac.len()..4 {
-            frac_units *= 10;
-        }
-        let units = whole.checked_mul(MONEY_SCALE).and_then(|w| w.checked_add(frac_units)).ok_or_else(err)?;
-        Ok(Money(if neg { -units } else { units }))
+        parse_decimal(s, false)
     }
 }
 
@@ -189,5 +200,26 @@ mod tests {
         assert!("1.23456".parse::<Money>().is_err());
         assert!("abc".parse::<Money>().is_err());
         assert!("".parse::<Money>().is_err());
+        assert!("1.2.3".parse::<Money>().is_err());
+        assert!("+1".parse::<Money>().is_err());
+    }
+
+    #[test]
+    fn shop_prices_round_exactly_from_text() {
+        let m = |s: &str| Money::from_decimal_rounded(s).map(|m| m.units());
+        assert_eq!(m("24.958678"), Ok(249_587));
+        assert_eq!(m("20.661157"), Ok(206_612));
+        assert_eq!(m(" 10.000000 "), Ok(100_000));
+        // Half away from zero, decided on the text: a float holds 0.30005 as 0.300049999…
+        assert_eq!(m("0.30005"), Ok(3_001));
+        assert_eq!(m("-0.30005"), Ok(-3_001));
+        assert_eq!(m("0.300049999"), Ok(3_000));
+        assert_eq!(m("0.99995"), Ok(10_000), "rounding carries into the whole part");
+        assert_eq!(m("7"), Ok(70_000));
+        assert_eq!(m(".5"), Ok(5_000));
+        for bad in ["", "-", ".", "abc", "1e3", "1,50", "NaN", "99999999999999999999"] {
+            let err = Money::from_decimal_rounded(bad).unwrap_err();
+            assert_eq!(err.to_string(), format!("not an amount with at most four decimals: {bad:?}"));
+        }
     }
 }

@@ -3,32 +3,19 @@
 
 use std::collections::BTreeMap;
 
-/// Why a shop prefix is refused.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum PrefixError {
-    #[error("the prefix must be 1 to 3 characters long (got {0:?})")]
-    Length(String),
-    #[error("the prefix may only contain letters and digits (got {0:?})")]
-    Characters(String),
-}
+use crate::picqer::PicqerStatus;
 
+mod types;
+
+pub use types::{OrderPrefix, PrefixError, SHOP_NAME_MAX, ShopName, ShopNameError, WS_KEY_LEN, WsKey, WsKeyError};
+
+/// The prefix a shop starts with ([`OrderPrefix::default`]).
 pub const DEFAULT_PREFIX: &str = "PS";
-
-pub fn validate_prefix(prefix: &str) -> Result<(), PrefixError> {
-    let n = prefix.chars().count();
-    if !(1..=3).contains(&n) {
-        return Err(PrefixError::Length(prefix.to_owned()));
-    }
-    if !prefix.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(PrefixError::Characters(prefix.to_owned()));
-    }
-    Ok(())
-}
 
 /// The Picqer order `reference` of a shop order: `PREFIX #idorder / REFERENCE`, e.g.
 /// `DEV #73 / ITQRFWVHT`. It is the natural key Kade looks up before creating (principle 4), and
 /// the prefix keeps several shops on one Picqer account apart.
-pub fn order_reference(prefix: &str, id_order: u64, shop_reference: &str) -> String {
+pub fn order_reference(prefix: &OrderPrefix, id_order: u64, shop_reference: &str) -> String {
     format!("{prefix} #{id_order} / {shop_reference}")
 }
 
@@ -37,13 +24,13 @@ pub fn order_reference(prefix: &str, id_order: u64, shop_reference: &str) -> Str
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StatusRule {
     pub when: Option<u64>,
-    pub picqer: String,
+    pub picqer: PicqerStatus,
     pub then: u64,
 }
 
 /// The new shop state for a Picqer status: the first matching row wins; `None` when no row
 /// matches or the order is already in the target state (so nothing is written twice).
-pub fn map_status(rules: &[StatusRule], current: u64, picqer_status: &str) -> Option<u64> {
+pub fn map_status(rules: &[StatusRule], current: u64, picqer_status: PicqerStatus) -> Option<u64> {
     let rule = rules.iter().find(|r| r.picqer == picqer_status && r.when.is_none_or(|w| w == current))?;
     (rule.then != current).then_some(rule.then)
 }
@@ -134,28 +121,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reference_and_prefix() {
-        assert_eq!(order_reference("DEV", 73, "ITQRFWVHT"), "DEV #73 / ITQRFWVHT");
-        assert!(validate_prefix("PS").is_ok());
-        assert!(validate_prefix("A1B").is_ok());
-        assert_eq!(validate_prefix(""), Err(PrefixError::Length(String::new())));
-        assert!(matches!(validate_prefix("ABCD"), Err(PrefixError::Length(_))));
-        assert!(matches!(validate_prefix("A-"), Err(PrefixError::Characters(_))));
+    fn reference() {
+        let dev: OrderPrefix = "DEV".parse().unwrap();
+        assert_eq!(order_reference(&dev, 73, "ITQRFWVHT"), "DEV #73 / ITQRFWVHT");
     }
 
     #[test]
     fn first_matching_row_wins_and_conditions_apply() {
+        use PicqerStatus::{Completed, Processing};
         let rules = vec![
-            StatusRule { when: Some(2), picqer: "processing".into(), then: 3 },
-            StatusRule { when: None, picqer: "processing".into(), then: 9 },
-            StatusRule { when: None, picqer: "completed".into(), then: 4 },
-            StatusRule { when: None, picqer: "completed".into(), then: 5 },
+            StatusRule { when: Some(2), picqer: Processing, then: 3 },
+            StatusRule { when: None, picqer: Processing, then: 9 },
+            StatusRule { when: None, picqer: Completed, then: 4 },
+            StatusRule { when: None, picqer: Completed, then: 5 },
         ];
-        assert_eq!(map_status(&rules, 2, "processing"), Some(3));
-        assert_eq!(map_status(&rules, 10, "processing"), Some(9));
-        assert_eq!(map_status(&rules, 2, "completed"), Some(4));
-        assert_eq!(map_status(&rules, 4, "completed"), None, "already there: nothing to write");
-        assert_eq!(map_status(&rules, 2, "cancelled"), None);
+        assert_eq!(map_status(&rules, 2, Processing), Some(3));
+        assert_eq!(map_status(&rules, 10, Processing), Some(9));
+        assert_eq!(map_status(&rules, 2, Completed), Some(4));
+        assert_eq!(map_status(&rules, 4, Completed), None, "already there: nothing to write");
+        assert_eq!(map_status(&rules, 2, PicqerStatus::Cancelled), None);
     }
 
     #[test]

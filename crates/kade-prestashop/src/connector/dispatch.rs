@@ -52,7 +52,7 @@ impl PrestaConnector {
     pub async fn add_shop(&self, engine: &Engine, settings: ShopSettings) -> Result<Arc<PrestaShop>, ConnectorError> {
         let fail = |message: String, source: Option<Box<dyn std::error::Error + Send + Sync>>| ConnectorError {
             connector: KIND,
-            instance: settings.name.clone(),
+            instance: settings.name.to_string(),
             message,
             source,
         };

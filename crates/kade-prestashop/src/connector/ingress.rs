@@ -65,7 +65,7 @@ pub async fn ingest_notification(
     body: &[u8],
     max_attempts: i32,
 ) -> Result<NotifyOutcome, NotifyError> {
-    verify_signature(&shop.settings.notify_secret, signature, body)?;
+    verify_signature(shop.settings.notify_secret.expose(), signature, body)?;
     let notice: Notice = serde_json::from_slice(body).map_err(|e| NotifyError::Malformed(e.to_string()))?;
     if !notice.event.starts_with("order.") {
         return Err(NotifyError::Malformed(format!("unknown event {:?}", notice.event)));

@@ -18,7 +18,9 @@ mod stock;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kade_core::prestashop::{StateRoles, StatusRule, StockFormula, validate_prefix};
+use kade_core::Secret;
+use kade_core::picqer::PicqerStatus;
+use kade_core::prestashop::{OrderPrefix, ShopName, StateRoles, StatusRule, StockFormula, WsKey};
 use kade_store::{AuditEntry, ConnectionRecord, Link, SecretBox, Store, SyncState};
 
 pub use dispatch::{KIND, PrestaConnector};
@@ -34,16 +36,16 @@ use crate::{PrestaClient, PrestaConfig};
 /// How one shop is set up (from the config file or a test).
 #[derive(Clone)]
 pub struct ShopSettings {
-    /// The shop's name in Kade (URLs, logs); letters, digits, `-` and `_`.
-    pub name: String,
+    /// The shop's name in Kade (URLs, logs); its type holds the rule.
+    pub name: ShopName,
     /// The Picqer connection its orders go to.
     pub picqer: String,
     pub shop_url: String,
-    pub ws_key: String,
+    pub ws_key: WsKey,
     /// The shared secret of the shop's notification module (HMAC-SHA256 of the body).
-    pub notify_secret: String,
-    /// 1–3 characters; the Picqer reference is `PREFIX #idorder / REFERENCE`.
-    pub prefix: String,
+    pub notify_secret: Secret,
+    /// The Picqer reference is `PREFIX #idorder / REFERENCE`.
+    pub prefix: OrderPrefix,
     /// Picqer tag titles put on new orders (must exist in Picqer).
     pub tags: Vec<String>,
     /// Send the shop's unit prices (incl. tax) on order lines instead of Picqer's prices.
@@ -64,7 +66,7 @@ pub struct ShopSettings {
     /// Run a full stock sync on every stock webhook instead of a one-product update.
     pub full_stock_on_webhook: bool,
     /// Token of the full-sync URL (`/prestashop/{name}/stock-sync?token=…`); `None` disables it.
-    pub full_sync_token: Option<String>,
+    pub full_sync_token: Option<Secret>,
     /// How often to poll for changed orders (the safety net); zero disables polling.
     pub poll_every: Duration,
 }
@@ -84,22 +86,23 @@ impl ShopSettings {
     /// Defaults a merchant starts from: prefix `PS`; "payment accepted" (2) and "processing in
     /// progress" (3) create, 3 processes, "canceled" (6) force-cancels; Picqer `completed` →
     /// "shipped" (4), `cancelled` → "canceled" (6); stock on, free stock of all warehouses.
-    pub fn new(name: &str, picqer: &str, shop_url: &str, ws_key: &str, notify_secret: &str) -> Self {
+    /// The values that need a rule arrive parsed (`"shop".parse()?`), so nothing here can fail.
+    pub fn new(name: ShopName, picqer: &str, shop_url: &str, ws_key: WsKey, notify_secret: Secret) -> Self {
         ShopSettings {
-            name: name.into(),
+            name,
             picqer: picqer.into(),
             shop_url: shop_url.into(),
-            ws_key: ws_key.into(),
-            notify_secret: notify_secret.into(),
-            prefix: kade_core::prestashop::DEFAULT_PREFIX.into(),
+            ws_key,
+            notify_secret,
+            prefix: OrderPrefix::default(),
             tags: Vec::new(),
             use_shop_price: true,
             create_missing_products: false,
             roles: StateRoles { create: vec![2, 3], process: vec![3], cancel: vec![6] },
             allocate_concept: false,
             status_map: vec![
-                StatusRule { when: None, picqer: "completed".into(), then: 4 },
-                StatusRule { when: None, picqer: "cancelled".into(), then: 6 },
+                StatusRule { when: None, picqer: PicqerStatus::Completed, then: 4 },
+                StatusRule { when: None, picqer: PicqerStatus::Cancelled, then: 6 },
             ],
             send_status_email: true,
             stock_sync: true,
@@ -139,20 +142,17 @@ pub struct PrestaShop {
 pub(crate) const ORDERS_STATE: &str = "orders";
 
 impl PrestaShop {
-    /// Validates the settings (prefix, tags against Picqer's tags, the key with one live call),
-    /// refuses a prefix change once orders were synced, and saves the shop (secrets encrypted).
+    /// Checks what only the live systems know (tags against Picqer's tags, the key with one live
+    /// call; name, prefix and key format are guaranteed by their types), refuses a prefix change
+    /// once orders were synced, and saves the shop (secrets encrypted).
     pub async fn connect(store: Store, secrets: &SecretBox, settings: ShopSettings) -> Result<Arc<Self>, ShopError> {
-        let name = settings.name.clone();
+        let name = settings.name.to_string();
         let invalid = |m: String| ShopError::Invalid(name.clone(), m);
-        validate_prefix(&settings.prefix).map_err(|e| invalid(e.to_string()))?;
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            return Err(invalid("the shop name may only contain letters, digits, '-' and '_'".into()));
-        }
         let store_err = |e| ShopError::Store(name.clone(), e);
         if let Some(previous) = store.connection(&name).await.map_err(store_err)? {
             let old = previous.settings.get("prefix").and_then(|p| p.as_str()).unwrap_or_default().to_owned();
             let synced = store.sync_state(&name, ORDERS_STATE).await.map_err(store_err)?.map_or(0, |s| s.items);
-            if !old.is_empty() && old != settings.prefix && synced > 0 {
+            if !old.is_empty() && old != settings.prefix.as_str() && synced > 0 {
                 return Err(invalid(format!(
                     "the prefix cannot change from {old:?} to {:?}: {synced} order(s) were already sent to Picqer with \
                      references starting with {old:?}, and Kade finds them by that reference (a new prefix would \
@@ -176,7 +176,7 @@ impl PrestaShop {
                 }
             }
         }
-        let client = PrestaClient::new(PrestaConfig::new(&settings.shop_url, &settings.ws_key))
+        let client = PrestaClient::new(PrestaConfig::new(&settings.shop_url, settings.ws_key.expose()))
             .map_err(|e| invalid(e.to_string()))?;
         client.ping().await.map_err(|source| ShopError::Shop {
             shop: name.clone(),
@@ -184,7 +184,8 @@ impl PrestaShop {
             source,
         })?;
         let secret_blob =
-            serde_json::json!({"ws_key": settings.ws_key, "notify_secret": settings.notify_secret}).to_string();
+            serde_json::json!({"ws_key": settings.ws_key.expose(), "notify_secret": settings.notify_secret.expose()})
+                .to_string();
         let record = ConnectionRecord {
             name: name.clone(),
             kind: "prestashop".into(),
@@ -200,7 +201,7 @@ impl PrestaShop {
     }
 
     pub fn name(&self) -> &str {
-        &self.settings.name
+        self.settings.name.as_str()
     }
 
     pub fn settings(&self) -> &ShopSettings {
@@ -322,7 +323,7 @@ impl PrestaShop {
 /// One live call to the shop's webservice (the key needs GET on orders), with a short timeout
 /// and no retries: what `kade check` asks of a shop.
 pub async fn verify(shop: &ShopSettings) -> Result<(), crate::PrestaError> {
-    let mut cfg = PrestaConfig::new(&shop.shop_url, &shop.ws_key);
+    let mut cfg = PrestaConfig::new(&shop.shop_url, shop.ws_key.expose());
     cfg.timeout = Duration::from_secs(10);
     PrestaClient::new(cfg)?.ping().await
 }

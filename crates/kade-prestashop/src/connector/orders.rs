@@ -24,8 +24,10 @@ const NUMBER_NOTE: &str = "Picqer order";
 /// Overlap of consecutive polls: `date_upd` has one-second resolution and equal seconds happen.
 const POLL_OVERLAP_SECS: i64 = 60;
 
+/// A shop price (decimal text, six decimals) as an exact amount: parsed from the text, never
+/// through a float.
 pub(super) fn money(text: &str) -> Option<Money> {
-    text.trim().parse::<f64>().ok().and_then(Money::from_f64)
+    Money::from_decimal_rounded(text).ok()
 }
 
 impl PrestaShop {

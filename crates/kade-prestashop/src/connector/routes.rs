@@ -12,7 +12,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use kade_engine::connector::{ApiOperation, RouteContext};
 use kade_engine::http::ApiError;
-use subtle::ConstantTimeEq as _;
 
 use super::dispatch::PrestaConnector;
 use super::{HookState, HookStatus, NotifyError, NotifyOutcome, PrestaShop, SIGNATURE_HEADER, ingest_notification};
@@ -128,7 +127,7 @@ async fn stock_sync(State(state): State<AppState>, Path(shop): Path<String>, Que
     let Some(conn) = state.shop(&shop) else {
         return ApiError::not_found(format!("no PrestaShop shop named {shop:?} on this Kade")).into_response();
     };
-    let Some(expected) = conn.settings().full_sync_token.as_deref() else {
+    let Some(expected) = conn.settings().full_sync_token.as_ref() else {
         return ApiError::new(
             StatusCode::FORBIDDEN,
             "disabled",
@@ -136,7 +135,7 @@ async fn stock_sync(State(state): State<AppState>, Path(shop): Path<String>, Que
         )
         .into_response();
     };
-    if !bool::from(expected.as_bytes().ct_eq(q.token.as_bytes())) {
+    if !expected.matches(&q.token) {
         return ApiError::new(
             StatusCode::UNAUTHORIZED,
             "bad_token",

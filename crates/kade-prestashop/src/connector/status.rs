@@ -43,7 +43,9 @@ impl PrestaShop {
         let order = self.client.order(id).await?;
         let status = porder.status.as_str().to_owned();
         let mut detail = serde_json::json!({"id_order": id, "idorder": idorder, "picqer_status": status, "state": order.current_state});
-        if let Some(new_state) = map_status(&self.settings.status_map, order.current_state, &status) {
+        // A status no rule can name (one Picqer adds later) maps to nothing.
+        let mapped = status.parse().ok().and_then(|st| map_status(&self.settings.status_map, order.current_state, st));
+        if let Some(new_state) = mapped {
             self.client.add_order_history(id, new_state, self.settings.send_status_email).await?;
             detail["new_state"] = new_state.into();
             self.log(&entities, "status back: shop state changed", detail.clone()).await;

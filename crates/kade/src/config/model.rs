@@ -7,33 +7,10 @@ use std::net::SocketAddr;
 
 use kade_picqer::{ApiKey, ClientConfig};
 
-/// A resolved secret (API key, token, master key). `Debug` and `Display` never show it, so a
-/// config printed in a log line or an error cannot leak it (design principle 10).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub(super) fn new(value: String) -> Self {
-        Secret(value)
-    }
-
-    /// The secret itself, for the one place that needs it (an HTTP header, a key derivation).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
+/// A resolved secret (API key, token, master key): kade-core's type, so the same value travels
+/// from the config file to the connector that uses it without being unwrapped to a `String`.
+/// `Debug` and `Display` never show it (design principle 10).
+pub use kade_core::Secret;
 
 /// Everything `kade.toml` (plus the environment) says.
 #[derive(Clone, Debug)]

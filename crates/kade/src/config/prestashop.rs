@@ -8,25 +8,21 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::time::Duration;
 
-use kade_core::prestashop::{StatusRule, StockFormula, validate_prefix};
+use kade_core::picqer::PicqerStatus;
+use kade_core::prestashop::{OrderPrefix, ShopName, StatusRule, StockFormula, WsKey};
 use kade_prestashop::ShopSettings;
 use toml::Spanned;
 
+use super::model::Secret;
 use super::raw::{RawRoles, RawShop, RawStatusRule, RawStockFormula};
 use super::validate::Check;
 
-/// A webservice key is always 32 characters (PrestaShop generates them so).
-const WS_KEY_LEN: usize = 32;
 /// Shared secrets Kade checks signatures and tokens with: long enough not to be guessed.
 const MIN_SHARED_SECRET: usize = 16;
+/// Stands in for the key while the rest of the section is read (never used: see `shop`).
+const WS_PLACEHOLDER: &str = "00000000000000000000000000000000";
 const DEFAULT_POLL_SECONDS: i64 = 300;
 const MAX_POLL_SECONDS: i64 = 86_400;
-/// Picqer's order statuses (a status map row naming another would never match).
-const PICQER_STATUSES: &[&str] = &["concept", "expected", "processing", "paused", "completed", "cancelled"];
-
-fn valid_shop_name(name: &str) -> bool {
-    (1..=32).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
 
 impl Check<'_, '_, '_> {
     /// Every shop, then the checks across shops. `picqer` names the valid Picqer connections
@@ -38,7 +34,7 @@ impl Check<'_, '_, '_> {
     ) -> Option<BTreeMap<String, ShopSettings>> {
         let mut shops = BTreeMap::new();
         let mut ok = true;
-        let mut prefixes: BTreeMap<String, String> = BTreeMap::new();
+        let mut prefixes: BTreeMap<OrderPrefix, String> = BTreeMap::new();
         for (name, (name_span, shop)) in raw {
             let prefix_span = shop.prefix.as_ref().map(Spanned::span).unwrap_or(name_span.clone());
             match self.shop(&name, name_span, shop, picqer) {
@@ -70,17 +66,22 @@ impl Check<'_, '_, '_> {
         let path = format!("prestashop.{name}");
         let key = |k: &str| format!("{path}.{k}");
         let mut ok = true;
-        if !valid_shop_name(name) {
-            let msg = "shop name must be 1 to 32 characters from letters, digits, '-' and '_' (it appears in URLs)";
-            self.errors.push(&path, msg, Some(name_span.clone()));
-            ok = false;
-        } else if picqer.contains_key(name) {
-            let msg = format!(
-                "a Picqer connection is already named {name:?}; give the shop another name (connections share one namespace)"
-            );
-            self.errors.push(&path, msg, Some(name_span.clone()));
-            ok = false;
-        }
+        let shop_name = match name.parse::<ShopName>() {
+            Err(_) => {
+                // The path already shows the name; the type's message would repeat it.
+                let msg = "shop name must be 1 to 32 characters from letters, digits, '-' and '_' (it appears in URLs)";
+                self.errors.push(&path, msg, Some(name_span.clone()));
+                None
+            }
+            Ok(_) if picqer.contains_key(name) => {
+                let msg = format!(
+                    "a Picqer connection is already named {name:?}; give the shop another name (connections share one namespace)"
+                );
+                self.errors.push(&path, msg, Some(name_span.clone()));
+                None
+            }
+            Ok(n) => Some(n),
+        };
         let conn = match raw.picqer {
             Some(p) => match picqer.get(p.get_ref().as_str()) {
                 Some(_) => Some(p.into_inner()),
@@ -112,15 +113,10 @@ impl Check<'_, '_, '_> {
         let ws_key = match raw.ws_key {
             Some(k) => {
                 let span = k.span();
-                match self.secret_text(&key("ws_key"), k, 1) {
-                    Some(s) if s.expose().chars().count() == WS_KEY_LEN => Some(s),
-                    Some(s) => {
-                        let msg = format!(
-                            "a webservice key has {WS_KEY_LEN} characters, this one has {} \
-                             (copy it from Advanced Parameters > Webservice)",
-                            s.expose().chars().count()
-                        );
-                        self.errors.push(key("ws_key"), msg, Some(span));
+                match self.secret_text(&key("ws_key"), k, 1).map(|s| s.expose().parse::<WsKey>()) {
+                    Some(Ok(k)) => Some(k),
+                    Some(Err(e)) => {
+                        self.errors.push(key("ws_key"), e.to_string(), Some(span));
                         None
                     }
                     None => None,
@@ -145,10 +141,14 @@ impl Check<'_, '_, '_> {
             Some(t) => self.secret_text(&key("full_sync_token"), t, MIN_SHARED_SECRET).map(Some),
             None => Some(None),
         };
-        let mut s = ShopSettings::new(name, "", "", "", "");
+        // Placeholders until every key is read (so every problem is reported in one run); each is
+        // replaced below, or the shop is refused.
+        let placeholder_name = ShopName::try_from("placeholder").expect("a valid constant name");
+        let placeholder_key = WS_PLACEHOLDER.parse().expect("a valid constant key");
+        let mut s = ShopSettings::new(placeholder_name, "", "", placeholder_key, Secret::new(""));
         if let Some(p) = raw.prefix {
-            match validate_prefix(p.get_ref()) {
-                Ok(()) => s.prefix = p.into_inner(),
+            match p.get_ref().parse::<OrderPrefix>() {
+                Ok(prefix) => s.prefix = prefix,
                 Err(e) => {
                     self.errors.push(key("prefix"), format!("{e}; it starts the Picqer reference"), Some(p.span()));
                     ok = false;
@@ -213,11 +213,12 @@ impl Check<'_, '_, '_> {
             s.poll_every = Duration::from_secs(DEFAULT_POLL_SECONDS as u64);
         }
         ok.then_some(())?;
+        s.name = shop_name?;
         s.picqer = conn?;
         s.shop_url = shop_url?;
-        s.ws_key = ws_key?.expose().to_string();
-        s.notify_secret = notify_secret?.expose().to_string();
-        s.full_sync_token = full_sync_token?.map(|t| t.expose().to_string());
+        s.ws_key = ws_key?;
+        s.notify_secret = notify_secret?;
+        s.full_sync_token = full_sync_token?;
         Some(s)
     }
 
@@ -247,16 +248,13 @@ impl Check<'_, '_, '_> {
         let mut ok = true;
         for (i, row) in rows.into_inner().into_iter().enumerate() {
             let key = |k: &str| format!("{path}.status_map[{i}].{k}");
-            let picqer = row.picqer.get_ref().trim().to_ascii_lowercase();
-            if !PICQER_STATUSES.contains(&picqer.as_str()) {
-                let msg = format!(
-                    "must be a Picqer order status ({}), got {:?}",
-                    PICQER_STATUSES.join(", "),
-                    row.picqer.get_ref()
-                );
-                self.errors.push(key("picqer"), msg, Some(row.picqer.span()));
-                ok = false;
-            }
+            let picqer = match row.picqer.get_ref().parse::<PicqerStatus>() {
+                Ok(st) => Some(st),
+                Err(e) => {
+                    self.errors.push(key("picqer"), e.to_string(), Some(row.picqer.span()));
+                    None
+                }
+            };
             let state = |v: &Spanned<i64>| u64::try_from(*v.get_ref()).ok().filter(|n| *n > 0);
             let when = match &row.when {
                 None => Some(None),
@@ -273,8 +271,8 @@ impl Check<'_, '_, '_> {
             if then.is_none() {
                 self.errors.push(key("then"), "must be a PrestaShop order state id", Some(row.then.span()));
             }
-            match (when, then) {
-                (Some(when), Some(then)) => rules.push(StatusRule { when, picqer, then }),
+            match (when, picqer, then) {
+                (Some(when), Some(picqer), Some(then)) => rules.push(StatusRule { when, picqer, then }),
                 _ => ok = false,
             }
         }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use kade_core::Secret;
+use kade_core::picqer::PicqerStatus;
 use kade_core::prestashop::StatusRule;
 
 use super::tests::{MINIMAL, assert_has, base_env, errors, ok, parse};
@@ -73,12 +75,12 @@ fn every_shop_option_is_read() {
     let c = parse(&full(), &env()).unwrap_or_else(|e| panic!("{e}"));
     let s = &c.prestashop["dev-shop"];
     assert_eq!((s.name.as_str(), s.picqer.as_str(), s.shop_url.as_str()), ("dev-shop", "main", "https://shop.example"));
-    assert_eq!((s.ws_key.as_str(), s.notify_secret.as_str()), (WS_KEY, "shop-module-shared-secret"));
+    assert_eq!((s.ws_key.expose(), s.notify_secret.expose()), (WS_KEY, "shop-module-shared-secret"));
     assert_eq!(s.prefix, "DEV");
     assert_eq!(s.tags, ["VIP", "Webshop"]);
     assert!(!s.use_shop_price && s.create_missing_products && s.allocate_concept && !s.send_status_email);
     assert!(s.stock_sync && s.full_stock_on_webhook);
-    assert_eq!(s.full_sync_token.as_deref(), Some("cron-token-0123456789"));
+    assert_eq!(s.full_sync_token.as_ref().map(Secret::expose), Some("cron-token-0123456789"));
     assert_eq!(s.poll_every, Duration::from_secs(60));
     assert_eq!(
         (s.roles.create.clone(), s.roles.process.clone(), s.roles.cancel.clone()),
@@ -87,8 +89,8 @@ fn every_shop_option_is_read() {
     assert_eq!(
         s.status_map,
         vec![
-            StatusRule { when: Some(3), picqer: "processing".into(), then: 9 },
-            StatusRule { when: None, picqer: "completed".into(), then: 4 },
+            StatusRule { when: Some(3), picqer: PicqerStatus::Processing, then: 9 },
+            StatusRule { when: None, picqer: PicqerStatus::Completed, then: 4 },
         ]
     );
     assert_eq!(s.stock_formula.warehouses, vec![101, 102]);
@@ -153,6 +155,17 @@ fn each_shop_mistake_names_its_key_and_line() {
             "ws_key = \"env:NOPE\"",
             "prestashop.dev-shop.ws_key: environment variable NOPE is not set",
         ),
+        (
+            // 32 characters, but one is not ASCII: the key's one rule refuses it (not a byte count).
+            "ws_key = \"env:PS_WS_KEY\"",
+            "ws_key = \"\u{e9}BCDEFGHIJKLMNOPQRSTUVWXYZ012345\"",
+            "prestashop.dev-shop.ws_key: a webservice key is 32 printable ASCII characters; this one contains",
+        ),
+        (
+            "ws_key = \"env:PS_WS_KEY\"",
+            "ws_key = \"ABCDEFGHIJKLMNOP:RSTUVWXYZ012345\"",
+            "prestashop.dev-shop.ws_key: a webservice key is 32 printable ASCII characters; this one contains",
+        ),
         ("ws_key = \"env:PS_WS_KEY\"", "ws_key = 42", "prestashop.dev-shop.ws_key: must be a string: env:NAME"),
         (
             "notify_secret = \"env:PS_NOTIFY\"",
@@ -196,6 +209,12 @@ fn each_shop_mistake_names_its_key_and_line() {
             "picqer = \"processing\"",
             "picqer = \"shipped\"",
             "prestashop.dev-shop.status_map[0].picqer: must be a Picqer order status",
+        ),
+        (
+            "picqer = \"processing\"",
+            "picqer = \"sent\"",
+            "prestashop.dev-shop.status_map[0].picqer: must be a Picqer order status (concept, expected, processing, \
+             paused, completed, cancelled), got \"sent\"",
         ),
         ("when = 3", "when = 0", "prestashop.dev-shop.status_map[0].when: must be a PrestaShop order state id"),
         ("then = 9", "then = -9", "prestashop.dev-shop.status_map[0].then: must be a PrestaShop order state id"),

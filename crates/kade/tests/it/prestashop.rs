@@ -3,6 +3,7 @@
 //! products, processing and force-cancel, the status mapping table, two shops on one account,
 //! and a lost notification caught by polling.
 
+use kade_core::picqer::PicqerStatus;
 use kade_core::prestashop::StatusRule;
 use kade_picqer::types::OrderStatus;
 use kade_sim::prestashop::{NotifyConfig, NotifyMode};
@@ -24,7 +25,7 @@ async fn order_push_carries_reference_addresses_and_writes_the_number_back() {
         sim.add_product(&product(&codes[0], 10));
         sim.add_product(&product(&codes[1], 10));
         let mut settings = shop_settings("dev", &sim);
-        settings.prefix = "DEV".into();
+        settings.prefix = "DEV".parse().unwrap();
         settings.tags = vec!["VIP".into()];
         let i = rig.add_shop(sim, settings).await;
         // The module sends every notice twice: still one Picqer order.
@@ -230,9 +231,9 @@ async fn status_mapping_first_match_wins_with_and_without_condition() {
         s.roles.create = vec![2, 11];
         s.roles.process = vec![];
         s.status_map = vec![
-            StatusRule { when: Some(2), picqer: "processing".into(), then: 3 },
-            StatusRule { when: None, picqer: "processing".into(), then: 9 },
-            StatusRule { when: None, picqer: "processing".into(), then: 5 },
+            StatusRule { when: Some(2), picqer: PicqerStatus::Processing, then: 3 },
+            StatusRule { when: None, picqer: PicqerStatus::Processing, then: 9 },
+            StatusRule { when: None, picqer: PicqerStatus::Processing, then: 5 },
         ];
     })
     .await;
@@ -259,7 +260,7 @@ async fn two_shops_with_different_prefixes_on_one_picqer_account() {
         let sim = shop_sim(1).await;
         sim.add_product(&product(&code, 5));
         let mut s = shop_settings(name, &sim);
-        s.prefix = prefix.into();
+        s.prefix = prefix.parse().unwrap();
         rig.add_shop(sim, s).await;
     }
     let mut spec = order(&[(&code, 1)], "SAMEREFXX");

@@ -41,7 +41,8 @@ pub async fn shop_sim(first_order_id: u64) -> RunningPrestaSim {
 }
 
 pub fn shop_settings(hub_shop: &str, sim: &RunningPrestaSim) -> ShopSettings {
-    let mut s = ShopSettings::new(hub_shop, "main", &sim.root_url(), sim.ws_key(), SECRET);
+    let (name, key) = (hub_shop.parse().unwrap(), sim.ws_key().parse().unwrap());
+    let mut s = ShopSettings::new(name, "main", &sim.root_url(), key, SECRET.into());
     s.poll_every = Duration::ZERO;
     s
 }

@@ -59,7 +59,8 @@ pub async fn prestashop_stock(args: BenchPrestashopArgs) -> anyhow::Result<()> {
     let settings =
         PicqerSettings { name: "main".into(), client, webhook_url: "http://127.0.0.1:9/".into(), events: vec![] };
     let conn = PicqerConnection::connect(store.clone(), secrets.clone(), settings).await?;
-    let shop_settings = ShopSettings::new("bench", "main", &shop.root_url(), shop.ws_key(), "bench-secret");
+    let shop_settings =
+        ShopSettings::new("bench".parse()?, "main", &shop.root_url(), shop.ws_key().parse()?, "bench-secret".into());
     let presta = PrestaShop::connect(store, &secrets, shop_settings).await?;
 
     // Now the Picqer limit applies, with buckets full; journals start empty.
