@@ -136,9 +136,10 @@ impl Bench {
         }
         let url = format!("{}/webhooks/prestashop/{name}", self.hub.url());
         sim.configure_notify(Some(NotifyConfig { url, secret: SECRET.into(), mode: NotifyMode::Normal }));
-        let mut settings = ShopSettings::new(&name, "main", &sim.root_url(), sim.ws_key(), SECRET);
+        let mut settings =
+            ShopSettings::new(name.parse()?, "main", &sim.root_url(), sim.ws_key().parse()?, SECRET.into());
         settings.poll_every = Duration::ZERO;
-        settings.prefix = format!("S{}", self.shops.len() + 1);
+        settings.prefix = format!("S{}", self.shops.len() + 1).parse()?;
         self.presta.add_shop(&self.hub.engine, settings).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         self.shops.push(sim);
         Ok(())
