@@ -69,6 +69,10 @@ pub struct ShopSettings {
     pub full_sync_token: Option<Secret>,
     /// How often to poll for changed orders (the safety net); zero disables polling.
     pub poll_every: Duration,
+    /// The webservice pace (PrestaShop sends no rate-limit headers): requests per second, and
+    /// how many may go at once before the pace applies.
+    pub requests_per_second: u32,
+    pub burst: u32,
 }
 
 impl std::fmt::Debug for ShopSettings {
@@ -110,6 +114,8 @@ impl ShopSettings {
             full_stock_on_webhook: false,
             full_sync_token: None,
             poll_every: Duration::from_secs(300),
+            requests_per_second: crate::DEFAULT_REQUESTS_PER_SECOND,
+            burst: crate::DEFAULT_BURST,
         }
     }
 }
@@ -176,8 +182,10 @@ impl PrestaShop {
                 }
             }
         }
-        let client = PrestaClient::new(PrestaConfig::new(&settings.shop_url, settings.ws_key.expose()))
-            .map_err(|e| invalid(e.to_string()))?;
+        let mut config = PrestaConfig::new(&settings.shop_url, settings.ws_key.expose());
+        config.requests_per_second = settings.requests_per_second;
+        config.burst = settings.burst;
+        let client = PrestaClient::new(config).map_err(|e| invalid(e.to_string()))?;
         client.ping().await.map_err(|source| ShopError::Shop {
             shop: name.clone(),
             url: settings.shop_url.clone(),

@@ -23,6 +23,9 @@ const MIN_SHARED_SECRET: usize = 16;
 const WS_PLACEHOLDER: &str = "00000000000000000000000000000000";
 const DEFAULT_POLL_SECONDS: i64 = 300;
 const MAX_POLL_SECONDS: i64 = 86_400;
+/// Bounds of the webservice pace: a shared host rarely takes more than a few dozen a second.
+const MAX_REQUESTS_PER_SECOND: i64 = 1_000;
+const MAX_BURST: i64 = 10_000;
 
 impl Check<'_, '_, '_> {
     /// Every shop, then the checks across shops. `picqer` names the valid Picqer connections
@@ -211,6 +214,21 @@ impl Check<'_, '_, '_> {
             }
         } else {
             s.poll_every = Duration::from_secs(DEFAULT_POLL_SECONDS as u64);
+        }
+        // The shop sends no rate-limit headers: Kade paces itself at a configured rate.
+        for (name, value, max, slot) in [
+            ("requests_per_second", raw.requests_per_second, MAX_REQUESTS_PER_SECOND, &mut s.requests_per_second),
+            ("burst", raw.burst, MAX_BURST, &mut s.burst),
+        ] {
+            let Some(v) = value else { continue };
+            match u32::try_from(*v.get_ref()) {
+                Ok(n @ 1..) if i64::from(n) <= max => *slot = n,
+                _ => {
+                    let msg = format!("must be between 1 and {max}, got {}", v.get_ref());
+                    self.errors.push(key(name), msg, Some(v.span()));
+                    ok = false;
+                }
+            }
         }
         ok.then_some(())?;
         s.name = shop_name?;

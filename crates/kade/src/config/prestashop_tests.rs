@@ -30,6 +30,8 @@ stock_sync = true
 full_stock_on_webhook = true
 full_sync_token = "env:PS_TOKEN"
 poll_seconds = 60
+requests_per_second = 8
+burst = 30
 
 [prestashop.dev-shop.roles]
 create = [2, 3, 10]
@@ -78,6 +80,7 @@ fn every_shop_option_is_read() {
     assert_eq!((s.ws_key.expose(), s.notify_secret.expose()), (WS_KEY, "shop-module-shared-secret"));
     assert_eq!(s.prefix, "DEV");
     assert_eq!(s.tags, ["VIP", "Webshop"]);
+    assert_eq!((s.requests_per_second, s.burst), (8, 30));
     assert!(!s.use_shop_price && s.create_missing_products && s.allocate_concept && !s.send_status_email);
     assert!(s.stock_sync && s.full_stock_on_webhook);
     assert_eq!(s.full_sync_token.as_ref().map(Secret::expose), Some("cron-token-0123456789"));
@@ -199,6 +202,12 @@ fn each_shop_mistake_names_its_key_and_line() {
             "prestashop.dev-shop.poll_seconds: must be between 0 (off) and 86400",
         ),
         ("poll_seconds = 60", "poll_every = 60", "prestashop.dev-shop.poll_every: unknown field"),
+        (
+            "requests_per_second = 8",
+            "requests_per_second = 0",
+            "prestashop.dev-shop.requests_per_second: must be between 1 and 1000, got 0",
+        ),
+        ("burst = 30", "burst = -5", "prestashop.dev-shop.burst: must be between 1 and 10000, got -5"),
         (
             "create = [2, 3, 10]",
             "create = [0]",

@@ -103,6 +103,8 @@ pub(super) struct RawShop {
     pub full_stock_on_webhook: Option<bool>,
     pub full_sync_token: Option<Text>,
     pub poll_seconds: Option<Spanned<i64>>,
+    pub requests_per_second: Option<Spanned<i64>>,
+    pub burst: Option<Spanned<i64>>,
 }
 
 /// `[agent.stock]`.
