@@ -142,7 +142,7 @@ impl Hub {
                 .map_err(|source| HubError::Store { url: url.clone(), source })?
                 .is_some_and(|s| s.status == "done");
             if !full_done {
-                conn.enqueue(&engine, JobKind::CatalogueFull, serde_json::json!({"reason": "first sync"}))
+                conn.enqueue(&engine, JobKind::CatalogueFull, serde_json::json!({"reason": "first sync", "unless_done_since_ms": 0}))
                     .await
                     .map_err(|e| HubError::Setup {
                         name: name.clone(),

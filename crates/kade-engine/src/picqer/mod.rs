@@ -3,6 +3,7 @@
 mod catalogue;
 mod events;
 mod hooks;
+mod product_events;
 mod record;
 
 use std::sync::{Arc, RwLock};
@@ -14,6 +15,7 @@ use kade_store::{ConnectionRecord, SecretBox, Store};
 pub use catalogue::to_mirror;
 pub use events::{InboundError, InboundOutcome, ingest_delivery};
 pub use hooks::SuperviseReport;
+pub use product_events::{Choice, ProductDelivery, ProductOutcome, choose, delivery_version};
 
 use crate::jobs::JobError;
 use crate::now_ms;
