@@ -142,13 +142,17 @@ impl Hub {
                 .map_err(|source| HubError::Store { url: url.clone(), source })?
                 .is_some_and(|s| s.status == "done");
             if !full_done {
-                conn.enqueue(&engine, JobKind::CatalogueFull, serde_json::json!({"reason": "first sync", "unless_done_since_ms": 0}))
-                    .await
-                    .map_err(|e| HubError::Setup {
-                        name: name.clone(),
-                        step: "queueing the first catalogue sync",
-                        message: e.to_string(),
-                    })?;
+                conn.enqueue(
+                    &engine,
+                    JobKind::CatalogueFull,
+                    serde_json::json!({"reason": "first sync", "unless_done_since_ms": 0}),
+                )
+                .await
+                .map_err(|e| HubError::Setup {
+                    name: name.clone(),
+                    step: "queueing the first catalogue sync",
+                    message: e.to_string(),
+                })?;
             }
             schedules.extend(scheduler::picqer_schedules(&name, opts.incremental_every));
         }

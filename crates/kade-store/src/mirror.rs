@@ -24,7 +24,9 @@ use crate::records::{MirrorProduct, MirrorStock, SyncState};
 pub enum VersionedWrite {
     Written,
     /// Not written: the stored row's version was at or after the bound.
-    Kept { stored_version: i64 },
+    Kept {
+        stored_version: i64,
+    },
 }
 use crate::{Store, StoreError};
 

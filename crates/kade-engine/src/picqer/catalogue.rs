@@ -68,9 +68,8 @@ impl PicqerConnection {
     /// (`scheduled_ms`, its fire time) or a first sync (`unless_done_since_ms`) is skipped when a
     /// completed pass already covers it; a job naming neither (the admin API) always runs.
     pub(crate) async fn full_sync(&self, _engine: &Engine, job: &Job) -> Result<(), JobError> {
-        let covered_since = ["unless_done_since_ms", "scheduled_ms"]
-            .iter()
-            .find_map(|k| job.payload.get(*k).and_then(|v| v.as_i64()));
+        let covered_since =
+            ["unless_done_since_ms", "scheduled_ms"].iter().find_map(|k| job.payload.get(*k).and_then(|v| v.as_i64()));
         self.full_sync_unless_covered(covered_since).await
     }
 

@@ -207,10 +207,9 @@ impl PicqerConnection {
     pub fn product_entry(&self, idproduct: u64, outcome: &ProductOutcome) -> AuditEntry {
         let entity = Some(entity_key(self.name(), "product", idproduct));
         let (product, detail) = match outcome {
-            ProductOutcome::FromBody { product, triggered_at } => (
-                product,
-                serde_json::json!({"source": "webhook", "written": true, "event_triggered_at": triggered_at}),
-            ),
+            ProductOutcome::FromBody { product, triggered_at } => {
+                (product, serde_json::json!({"source": "webhook", "written": true, "event_triggered_at": triggered_at}))
+            }
             ProductOutcome::Unchanged { product, stored_version } => {
                 (product, serde_json::json!({"source": "webhook", "written": false, "stored_version": stored_version}))
             }

@@ -153,7 +153,9 @@ async fn a_job_reads_the_unprocessed_events_it_will_account_for() {
                 other => panic!("{other:?}"),
             }
         }
-        s.ingest(&event("shop", "other", Some("shop/product/8"), 9), &job("x", Some("shop/product/8"), 0)).await.unwrap();
+        s.ingest(&event("shop", "other", Some("shop/product/8"), 9), &job("x", Some("shop/product/8"), 0))
+            .await
+            .unwrap();
         let read = |v: Vec<kade_store::StoredEvent>| v.into_iter().map(|e| e.id).collect::<Vec<_>>();
         assert_eq!(read(s.unprocessed_events(entity, ids[2], 100).await.unwrap()), ids[..3], "up to, oldest first");
         assert_eq!(read(s.unprocessed_events(entity, ids[3], 2).await.unwrap()), ids[..2], "limited");

@@ -3,6 +3,7 @@
 mod agent;
 mod cpu;
 mod ingest;
+mod ingest_floors;
 mod load;
 mod picqer;
 mod prestashop;
