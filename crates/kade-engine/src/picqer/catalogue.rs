@@ -212,7 +212,7 @@ impl PicqerConnection {
         };
         let outcome = self.apply_product_deliveries(id, &deliveries).await?;
         if let Some(idhook) = job.payload.get("idhook").and_then(|v| v.as_i64()) {
-            self.store.touch_hook_event(self.name(), idhook, now_ms()).await?;
+            self.touch_hook(idhook).await?;
         }
         Ok(self.product_entry(id, &outcome))
     }

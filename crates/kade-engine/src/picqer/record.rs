@@ -6,7 +6,6 @@ use kade_store::{AuditEntry, Job};
 
 use super::PicqerConnection;
 use crate::jobs::JobError;
-use crate::now_ms;
 
 impl PicqerConnection {
     /// Handles an event that no flow acts on yet: the hook's last-event time moves on (idempotent:
@@ -16,7 +15,7 @@ impl PicqerConnection {
     pub(crate) async fn record_event(&self, job: &Job) -> Result<AuditEntry, JobError> {
         let event = job.payload.get("event").and_then(|v| v.as_str()).unwrap_or("unknown");
         if let Some(idhook) = job.payload.get("idhook").and_then(|v| v.as_i64()) {
-            self.store.touch_hook_event(self.name(), idhook, now_ms()).await?;
+            self.touch_hook(idhook).await?;
         }
         let entity = ["idorder", "idpicklist", "idshipment", "idreturn", "idpurchaseorder", "idreceipt"]
             .iter()
