@@ -5,7 +5,8 @@
 //! `products.free_stock_changed` deliveries at `POST /webhooks/picqer/main` from C concurrent
 //! keep-alive connections. Reports webhooks/s and the acknowledgement latency (send → 200, which
 //! Kade only answers once the event is committed), then checks that exactly N events reached the
-//! inbox.
+//! inbox. With `--workers`, it also reports the drain time (last acknowledgement → no job queued
+//! or running) and the Picqer calls the processing made (the simulator's request counter).
 //!
 //! Floors from the same run, same file system: raw SQLite inserts through the same driver and
 //! settings as Kade's SQLite ingest writer (rusqlite, WAL, `synchronous=FULL`), one row per
