@@ -58,7 +58,8 @@ pub struct Schedule {
     /// Unique and stable across releases (the store remembers the last fire under it).
     pub name: String,
     pub every: Duration,
-    /// The job, stamped with its fire time when queued.
+    /// The job, stamped with its fire time when queued (`scheduled_ms` in its payload: a job
+    /// type that wants it has that field).
     pub job: NewJob,
 }
 

@@ -49,6 +49,9 @@ pub async fn tick(engine: &Engine, schedules: &[Schedule], last: &mut BTreeMap<S
             Ok(true) => {
                 let mut job = s.job.clone();
                 job.run_at_ms = engine.now_ms();
+                if let Some(payload) = job.payload.as_object_mut() {
+                    payload.insert("scheduled_ms".into(), fire.into());
+                }
                 job.max_attempts = engine.config().max_attempts;
                 match engine.store().enqueue(&job).await {
                     Ok(_) => {

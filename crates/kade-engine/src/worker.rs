@@ -353,7 +353,7 @@ impl Engine {
                 crate::automation::after_event(self, &conn, event).await?;
                 Ok(Some(entry))
             }
-            PicqerJob::CatalogueFull(_) => conn.full_sync().await.map(|()| None),
+            PicqerJob::CatalogueFull(job) => conn.full_sync(job).await.map(|()| None),
             PicqerJob::CatalogueIncremental(_) => conn.incremental_sync().await.map(|()| None),
             PicqerJob::HookSupervise(_) => conn.supervise(self).await.map(|_| None),
         }

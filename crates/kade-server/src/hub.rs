@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kade_engine::ingest::{DEFAULT_MAX_BATCH, IngestBatcher};
-use kade_engine::picqer::PicqerJob;
 use kade_engine::picqer::{ConnectError, PicqerConnection, PicqerSettings};
+use kade_engine::picqer::{ConnectionJob, PicqerJob};
 use kade_engine::scheduler::{self, Schedule};
 use kade_engine::{Connector, Engine, EngineConfig, Metrics};
 use kade_store::{SecretBox, Store, StoreError};
@@ -169,12 +169,12 @@ impl Hub {
                 .map_err(|source| HubError::Store { url: url.clone(), source })?
                 .is_some_and(|s| s.status == "done");
             if !full_done {
-                conn.enqueue(&engine, PicqerJob::CatalogueFull, Some("first sync")).await.map_err(|e| {
-                    HubError::Setup {
-                        name: name.clone(),
-                        step: "queueing the first catalogue sync",
-                        message: e.to_string(),
-                    }
+                let first =
+                    ConnectionJob { unless_done_since_ms: Some(0), ..ConnectionJob::new(&name, Some("first sync")) };
+                engine.enqueue(&PicqerJob::CatalogueFull(first)).await.map_err(|e| HubError::Setup {
+                    name: name.clone(),
+                    step: "queueing the first catalogue sync",
+                    message: e.to_string(),
                 })?;
             }
             schedules.extend(scheduler::picqer_schedules(&name, opts.incremental_every));

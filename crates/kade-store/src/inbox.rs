@@ -226,6 +226,31 @@ impl Store {
         })
     }
 
+    /// The unprocessed events of `entity_key` with ids up to `up_to`, oldest first, at most
+    /// `limit`: what a job that covers the entity up to `up_to` accounts for when it finishes
+    /// (`EventScope::EntityUpTo`), so its handler can act on exactly those bodies. Served by the
+    /// partial index `inbox_unprocessed_entity`.
+    pub async fn unprocessed_events(
+        &self,
+        entity_key: &str,
+        up_to: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        reader!(self, |db| {
+            let rows = sqlx::query(concat!(
+                "SELECT ",
+                event_cols!(),
+                " FROM inbox WHERE entity_key = $1 AND id <= $2 AND processed_ms IS NULL ORDER BY id LIMIT $3"
+            ))
+            .bind(entity_key)
+            .bind(up_to)
+            .bind(limit)
+            .fetch_all(db)
+            .await?;
+            Ok(rows.iter().map(crate::decode::event).collect::<Result<_, _>>()?)
+        })
+    }
+
     /// Inbox events, newest first, optionally for one connection only.
     pub async fn events(&self, connection: Option<&str>, limit: i64) -> Result<Vec<StoredEvent>, StoreError> {
         reader!(self, |db| {

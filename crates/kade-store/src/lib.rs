@@ -36,6 +36,7 @@ pub use backend::{PgStore, SqliteStore};
 pub use crypto::{CryptoError, SecretBox};
 pub use error::StoreError;
 pub use inbox::IngestTurn;
+pub use mirror::VersionedWrite;
 pub use processing::{EventScope, Finished, PROCESSED_EVENTS_KEY};
 pub use records::*;
 pub use sqlite_writer::IngestBatch;

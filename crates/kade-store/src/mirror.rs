@@ -4,6 +4,12 @@
 //! Principle 2: webhooks and polls arrive out of order, so a product write carries a version and
 //! is applied only if it is at least as new as what is stored. An equal version overwrites, so a
 //! re-read of the same state (a full sync after an event) still refreshes the row.
+//!
+//! Versions are milliseconds on one scale for every writer (the engine's catalogue module says
+//! how reads and webhook bodies are mapped onto it). A write from a webhook body covers a whole
+//! second, so it uses [`Store::upsert_product_if_before`]: written only when the stored version
+//! lies before that second, and otherwise told the stored version, so the caller can tell
+//! "stored is newer" from "stored is within the same second" (ambiguous order).
 
 use std::collections::HashMap;
 
@@ -12,6 +18,16 @@ use sqlx::types::Json;
 
 use crate::backend::now_ms;
 use crate::records::{MirrorProduct, MirrorStock, SyncState};
+
+/// Result of [`Store::upsert_product_if_before`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VersionedWrite {
+    Written,
+    /// Not written: the stored row's version was at or after the bound.
+    Kept {
+        stored_version: i64,
+    },
+}
 use crate::{Store, StoreError};
 
 /// Products written per transaction by [`Store::upsert_products`]: one Picqer page.
@@ -19,9 +35,16 @@ const BATCH: usize = 100;
 
 /// Writes one product and, if it was newer, replaces its stock rows; yields whether it wrote.
 /// A macro so the same statements run on either backend's transaction.
+/// The row is written when the stored version is below `$below` (`p.version + 1` for the
+/// at-least-as-new rule).
 macro_rules! write_product {
     ($tx:ident, $connection:expr, $p:expr, $now:expr) => {{
         let p: &MirrorProduct = $p;
+        write_product!($tx, $connection, p, $now, p.version.saturating_add(1))
+    }};
+    ($tx:ident, $connection:expr, $p:expr, $now:expr, $below:expr) => {{
+        let p: &MirrorProduct = $p;
+        let below: i64 = $below;
         let written = sqlx::query(
             "INSERT INTO products \
              (connection, idproduct, productcode, name, barcode, active, version, data, updated_ms) \
@@ -30,7 +53,7 @@ macro_rules! write_product {
              productcode = excluded.productcode, name = excluded.name, \
              barcode = excluded.barcode, active = excluded.active, version = excluded.version, data = excluded.data, \
              updated_ms = excluded.updated_ms \
-             WHERE products.version <= excluded.version",
+             WHERE products.version < $10",
         )
         .bind($connection)
         .bind(p.idproduct)
@@ -41,6 +64,7 @@ macro_rules! write_product {
         .bind(p.version)
         .bind(Json(&p.data))
         .bind($now)
+        .bind(below)
         .execute(&mut *$tx)
         .await?
         .rows_affected()
@@ -88,6 +112,34 @@ impl Store {
     pub async fn upsert_product(&self, connection: &str, p: &MirrorProduct) -> Result<bool, StoreError> {
         let now = now_ms();
         Ok(transaction!(self, |tx| write_product!(tx, connection, p, now)))
+    }
+
+    /// Writes `p` if there is none yet or the stored version is below `below` (which is at most
+    /// `p.version`); otherwise writes nothing and returns the stored version. One transaction,
+    /// so the answer describes the row as it was when the write was refused.
+    pub async fn upsert_product_if_before(
+        &self,
+        connection: &str,
+        p: &MirrorProduct,
+        below: i64,
+    ) -> Result<VersionedWrite, StoreError> {
+        if below > p.version {
+            return Err(StoreError::Invalid(format!("bound {below} lies after the version {}", p.version)));
+        }
+        let now = now_ms();
+        Ok(transaction!(self, |tx| {
+            if write_product!(tx, connection, p, now, below) {
+                VersionedWrite::Written
+            } else {
+                let stored: i64 =
+                    sqlx::query_scalar("SELECT version FROM products WHERE connection = $1 AND idproduct = $2")
+                        .bind(connection)
+                        .bind(p.idproduct)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                VersionedWrite::Kept { stored_version: stored }
+            }
+        }))
     }
 
     /// Batch form of [`Store::upsert_product`] (same version rule), one transaction per 100

@@ -1,15 +1,15 @@
 //! The catalogue mirror: full sync (resumable), incremental sync, and per-product refresh.
 //!
-//! Every write carries a version: the time Kade *asked* Picqer for the data. Picqer answers with
+//! Every read carries a version: the time Kade *asked* Picqer for the data. Picqer answers with
 //! state at least that recent, so a write with a newer version is never replaced by an older
-//! one, whatever order syncs and event-driven refreshes finish in.
+//! one, whatever order syncs and event-driven writes finish in. Webhook bodies are versioned on
+//! the same scale by their `event_triggered_at` (see [`super::product_events`]).
 
 use kade_core::PicqerDateTime;
-use kade_core::ids::ProductId;
 use kade_picqer::types::{Product, ProductFilter};
 use kade_store::{AuditEntry, MirrorProduct, MirrorStock, SyncState};
 
-use super::{PicqerConnection, PicqerEvent};
+use super::{ConnectionJob, PicqerConnection, PicqerEvent};
 use crate::jobs::JobError;
 use crate::now_ms;
 
@@ -63,10 +63,31 @@ impl PicqerConnection {
         Ok(self.store.put_sync_state(&state).await?)
     }
 
+    /// [`PicqerConnection::full_sync_unless_covered`] for a queued job: a scheduled round
+    /// (`scheduled_ms`, its fire time) or a first sync (`unless_done_since_ms`) is skipped when a
+    /// completed pass already covers it; a job naming neither (the admin API) always runs.
+    pub(crate) async fn full_sync(&self, job: &ConnectionJob) -> Result<(), JobError> {
+        self.full_sync_unless_covered(job.unless_done_since_ms.or(job.scheduled_ms)).await
+    }
+
     /// Full sync: every product, page by page. Progress is stored after each page, so a crash or
     /// a restart resumes at the page it stopped at instead of starting over.
-    pub(crate) async fn full_sync(&self) -> Result<(), JobError> {
+    ///
+    /// `covered_since`: when a completed pass started at or after this time, this one is not
+    /// needed and nothing is read. Why: on a first connect the nightly schedule's round fires at
+    /// start (its fire time is today's midnight) while the first sync runs; a restart queues the
+    /// first sync again while the interrupted job is also still queued. Each of these would read
+    /// the whole catalogue once more (100,000 products = 1,000 calls, two minutes of Picqer's
+    /// budget) to learn nothing new.
+    pub async fn full_sync_unless_covered(&self, covered_since: Option<i64>) -> Result<(), JobError> {
         let previous = self.store.sync_state(self.name(), FULL).await?;
+        if let (Some(since), Some(done)) = (covered_since, previous.as_ref().filter(|s| s.status == "done")) {
+            let started = done.cursor.get("started_ms").and_then(|v| v.as_i64()).unwrap_or(i64::MIN);
+            if started >= since {
+                tracing::debug!(connection = self.name(), started, since, "full sync already covered");
+                return Ok(());
+            }
+        }
         let resume = previous.filter(|s| s.status == "running");
         let (offset, started_ms, mut items) = match &resume {
             Some(s) => (
@@ -114,10 +135,29 @@ impl PicqerConnection {
     }
 
     /// Incremental sync: products updated since the last run (minus a small overlap).
+    ///
+    /// Until the first full sync has completed there is no cursor, and there is nothing for an
+    /// incremental sync to do: the full sync reads everything, and sets the cursor to the time it
+    /// started when it is done. Reading "everything updated since 1970" instead would be a
+    /// second pass over the whole catalogue running next to the first.
     pub(crate) async fn incremental_sync(&self) -> Result<(), JobError> {
         let state = self.store.sync_state(self.name(), INCREMENTAL).await?;
-        let since_ms =
-            state.as_ref().and_then(|s| s.cursor.get("updated_after_ms")).and_then(|v| v.as_i64()).unwrap_or(0);
+        let cursor = state.as_ref().and_then(|s| s.cursor.get("updated_after_ms")).and_then(|v| v.as_i64());
+        let since_ms = match cursor {
+            Some(ms) => ms,
+            None => {
+                let full = self.store.sync_state(self.name(), FULL).await?;
+                match full.filter(|s| s.status == "done") {
+                    // A full sync completed before the cursor existed (an older Kade): go on from
+                    // when it started.
+                    Some(done) => done.cursor.get("started_ms").and_then(|v| v.as_i64()).unwrap_or(0),
+                    None => {
+                        tracing::debug!(connection = self.name(), "no full sync yet: incremental sync waits for it");
+                        return Ok(());
+                    }
+                }
+            }
+        };
         let started_ms = now_ms();
         let after = PicqerDateTime::from_epoch_secs((since_ms / 1000 - OVERLAP_SECS).max(0));
         let filter = ProductFilter { updated_after: Some(after), ..Default::default() };
@@ -151,26 +191,22 @@ impl PicqerConnection {
         Ok(())
     }
 
-    /// Re-reads one product (webhooks are hints: the payload may be stale by the time the job
-    /// runs, and deliveries may come out of order). The mirror write is a versioned upsert, so a
-    /// re-run after a crash is harmless; the returned "product mirrored" entry is committed by the
-    /// worker with the job's completion, so it is recorded exactly once.
+    /// A product job: applies the coalesced `products.*` deliveries it accounts for from their
+    /// bodies, re-reading the product from Picqer only when they cannot settle it (see
+    /// [`super::product_events`]). A job without an event (queued by hand, older releases)
+    /// re-reads. The mirror write is versioned, so a re-run after a crash is harmless; the
+    /// returned "product mirrored" entry is committed by the worker with the job's completion,
+    /// so it is recorded exactly once.
     pub(crate) async fn refresh_product(&self, event: &PicqerEvent) -> Result<AuditEntry, JobError> {
         let id = event.idproduct.ok_or_else(|| JobError::permanent("product refresh without idproduct"))?;
-        let asked_at = now_ms();
-        let product = match self.client.product(ProductId(id)).await {
-            Ok(p) => p,
-            Err(e) if e.is_not_found() => {
-                return Err(JobError::permanent(format!("product {id} no longer exists in Picqer")));
-            }
-            Err(e) => return Err(e.into()),
+        let deliveries = match event.event_id {
+            Some(event_id) => self.product_deliveries(id, event_id).await?,
+            None => Vec::new(),
         };
-        let written = self.store.upsert_product(self.name(), &to_mirror(&product, asked_at)).await?;
+        let outcome = self.apply_product_deliveries(id, &deliveries).await?;
         if let Some(idhook) = event.idhook {
-            self.store.touch_hook_event(self.name(), idhook as i64, asked_at).await?;
+            self.touch_hook(idhook as i64).await?;
         }
-        let entity = Some(kade_core::dedupe::entity_key(self.name(), "product", id));
-        let detail = serde_json::json!({"productcode": product.productcode, "written": written, "free_stock": product.free_stock(&[])});
-        Ok(self.entry(entity, "product mirrored", detail))
+        Ok(self.product_entry(id, &outcome))
     }
 }

@@ -120,11 +120,23 @@ pub struct ConnectionJob {
     /// Why it was queued ("first sync", "backfill after hooks were down").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// A scheduled round's fire time (the scheduler stamps it): a full sync is skipped when a
+    /// completed pass started at or after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_ms: Option<i64>,
+    /// A first sync's rule: skipped when any completed pass started at or after this (0: any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unless_done_since_ms: Option<i64>,
 }
 
 impl ConnectionJob {
     pub fn new(connection: &str, reason: Option<&str>) -> Self {
-        ConnectionJob { connection: connection.into(), reason: reason.map(str::to_string) }
+        ConnectionJob {
+            connection: connection.into(),
+            reason: reason.map(str::to_string),
+            scheduled_ms: None,
+            unless_done_since_ms: None,
+        }
     }
 }
 

@@ -4,9 +4,11 @@ mod catalogue;
 mod events;
 mod hooks;
 mod jobs;
+mod product_events;
 mod record;
 
-use std::sync::{Arc, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
 
 use kade_picqer::webhook::WebhookSecret;
 use kade_picqer::{ClientConfig, PicqerClient};
@@ -16,6 +18,7 @@ pub use catalogue::to_mirror;
 pub use events::{InboundError, InboundOutcome, ingest_delivery};
 pub use hooks::SuperviseReport;
 pub use jobs::{ConnectionJob, PRODUCT_REFRESH_KIND, PicqerEvent, PicqerJob};
+pub use product_events::{Choice, ProductDelivery, ProductOutcome, choose, delivery_version};
 
 use crate::jobs::JobError;
 use crate::now_ms;
@@ -61,6 +64,8 @@ pub struct PicqerConnection {
     secrets: SecretBox,
     /// Verification keys of Kade's hooks, by idhook. Refreshed whenever hooks change.
     keys: RwLock<Arc<VerificationKeys>>,
+    /// When this process last stored each hook's last-event time (see `touch_hook`).
+    hook_touched: Mutex<HashMap<i64, i64>>,
 }
 
 impl PicqerConnection {
@@ -109,7 +114,14 @@ impl PicqerConnection {
                 .await
                 .map_err(|e| ConnectError::Store(name.clone(), e))?;
         }
-        let conn = Arc::new(PicqerConnection { settings, client, store, secrets, keys: RwLock::default() });
+        let conn = Arc::new(PicqerConnection {
+            settings,
+            client,
+            store,
+            secrets,
+            keys: RwLock::default(),
+            hook_touched: Mutex::default(),
+        });
         conn.reload_keys().await.map_err(|e| ConnectError::Store(name, e))?;
         Ok(conn)
     }
@@ -164,6 +176,21 @@ impl PicqerConnection {
         *self.keys.write().unwrap_or_else(|p| p.into_inner()) = Arc::default();
         self.audit(None, "disconnected", serde_json::json!({})).await;
         Ok(())
+    }
+
+    /// Moves hook `idhook`'s last-event time on, at most once a second per hook and process.
+    /// It is a health signal ("deliveries arrive"); storing it for every event would cost a
+    /// commit per job while a burst is processed.
+    pub(crate) async fn touch_hook(&self, idhook: i64) -> Result<(), kade_store::StoreError> {
+        let now = now_ms();
+        {
+            let mut seen = self.hook_touched.lock().unwrap_or_else(|p| p.into_inner());
+            if seen.get(&idhook).is_some_and(|t| (now - t).abs() < 1000) {
+                return Ok(());
+            }
+            seen.insert(idhook, now);
+        }
+        self.store.touch_hook_event(self.name(), idhook, now).await
     }
 
     /// Writes an audit entry; failures are logged, never fatal.

@@ -6,7 +6,6 @@ use kade_store::AuditEntry;
 
 use super::{PicqerConnection, PicqerEvent};
 use crate::jobs::JobError;
-use crate::now_ms;
 
 impl PicqerConnection {
     /// Handles an event that no flow acts on yet: the hook's last-event time moves on (idempotent:
@@ -15,7 +14,7 @@ impl PicqerConnection {
     /// once however often this runs.
     pub(crate) async fn record_event(&self, event: &PicqerEvent) -> Result<AuditEntry, JobError> {
         if let Some(idhook) = event.idhook {
-            self.store.touch_hook_event(self.name(), idhook as i64, now_ms()).await?;
+            self.touch_hook(idhook as i64).await?;
         }
         let entity = event.resource().map(|(kind, id)| entity_key(self.name(), kind, id));
         let detail = serde_json::to_value(event).unwrap_or_default();

@@ -139,3 +139,34 @@ async fn ingest_many_commits_a_batch_with_duplicates_resolved_in_order() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_job_reads_the_unprocessed_events_it_will_account_for() {
+    use kade_store::{AuditEntry, EventScope};
+    each_backend(async |s| {
+        let entity = "shop/product/7";
+        let mut ids = Vec::new();
+        for i in 0..4 {
+            let ev = event("shop", &format!("e{i}"), Some(entity), i);
+            match s.ingest(&ev, &job("picqer.product_refresh", Some(entity), 0)).await.unwrap() {
+                Ingested::Accepted { event_id, .. } => ids.push(event_id),
+                other => panic!("{other:?}"),
+            }
+        }
+        s.ingest(&event("shop", "other", Some("shop/product/8"), 9), &job("x", Some("shop/product/8"), 0))
+            .await
+            .unwrap();
+        let read = |v: Vec<kade_store::StoredEvent>| v.into_iter().map(|e| e.id).collect::<Vec<_>>();
+        assert_eq!(read(s.unprocessed_events(entity, ids[2], 100).await.unwrap()), ids[..3], "up to, oldest first");
+        assert_eq!(read(s.unprocessed_events(entity, ids[3], 2).await.unwrap()), ids[..2], "limited");
+        // Once a job has accounted for them, they are no longer read.
+        let claimed = s.claim("w", 10, 60_000, 1).await.unwrap();
+        let j = claimed.iter().find(|j| j.entity_key.as_deref() == Some(entity)).unwrap();
+        let scope = EventScope::EntityUpTo { entity_key: entity.into(), up_to: ids[1] };
+        let effect = AuditEntry { at_ms: 1, connection: None, entity: None, action: "x".into(), detail: json!({}) };
+        s.finish_job(j.id, "w", &scope, &effect).await.unwrap();
+        // (All four were coalesced into that one job, so all four are accounted for.)
+        assert_eq!(read(s.unprocessed_events(entity, ids[3], 100).await.unwrap()), Vec::<i64>::new());
+    })
+    .await;
+}

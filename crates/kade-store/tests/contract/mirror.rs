@@ -156,3 +156,36 @@ async fn the_mirror_scans_in_keyset_pages_with_stock() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_bounded_write_reports_the_stored_version_it_kept() {
+    use kade_store::VersionedWrite;
+    each_backend(async |s| {
+        // A delivery of second 5 covers 5_000..=5_999: written over anything before 5_000.
+        let first = product(1, "SKU-1", 5_999, 5);
+        assert_eq!(s.upsert_product_if_before("shop", &first, 5_000).await.unwrap(), VersionedWrite::Written);
+        // An older second is refused and told what is stored.
+        let older = product(1, "SKU-1", 3_999, 3);
+        assert_eq!(
+            s.upsert_product_if_before("shop", &older, 3_000).await.unwrap(),
+            VersionedWrite::Kept { stored_version: 5_999 }
+        );
+        // The same second is refused too: the caller decides (ambiguous order).
+        let same = product(1, "SKU-1", 5_999, 6);
+        assert_eq!(
+            s.upsert_product_if_before("shop", &same, 5_000).await.unwrap(),
+            VersionedWrite::Kept { stored_version: 5_999 }
+        );
+        let stored = s.product("shop", 1).await.unwrap().unwrap();
+        assert_eq!((stored.version, stored.stock[1].freestock), (5_999, 5), "nothing of the refused writes");
+        // A read asked at 5_500 (inside the second) is newer than nothing and older than nothing
+        // here: the plain rule lets it replace an older version only.
+        assert!(!s.upsert_product("shop", &product(1, "SKU-1", 5_500, 7)).await.unwrap());
+        let newer = product(1, "SKU-1", 9_999, 9);
+        assert_eq!(s.upsert_product_if_before("shop", &newer, 9_000).await.unwrap(), VersionedWrite::Written);
+        assert_eq!(s.product("shop", 1).await.unwrap().unwrap().stock[1].freestock, 9);
+        // A bound after the version is a caller's mistake.
+        assert!(s.upsert_product_if_before("shop", &product(2, "SKU-2", 10, 1), 11).await.is_err());
+    })
+    .await;
+}

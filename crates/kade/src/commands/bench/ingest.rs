@@ -5,7 +5,8 @@
 //! `products.free_stock_changed` deliveries at `POST /webhooks/picqer/main` from C concurrent
 //! keep-alive connections. Reports webhooks/s and the acknowledgement latency (send → 200, which
 //! Kade only answers once the event is committed), then checks that exactly N events reached the
-//! inbox.
+//! inbox. With `--workers`, it also reports the drain time (last acknowledgement → no job queued
+//! or running) and the Picqer calls the processing made (the simulator's request counter).
 //!
 //! Floors from the same run, same file system: raw SQLite inserts through the same driver and
 //! settings as Kade's SQLite ingest writer (rusqlite, WAL, `synchronous=FULL`), one row per
@@ -16,7 +17,6 @@
 //! The load generator runs in this process and shares the cores with Kade: on a 2-core machine
 //! the figure is a lower bound for Kade alone.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -29,16 +29,20 @@ use kade_picqer::webhook::WebhookSecret;
 use kade_picqer::{ApiKey, ClientConfig};
 use kade_server::{Hub, HubOptions};
 use kade_sim::picqer::{PicqerSimConfig, RunningSim, start};
-use kade_store::{InboundEvent, NewJob, Store};
 use serde_json::{Value, json};
 
+use super::ingest_floors::{raw_sqlite, store_ingest};
 use super::{cpu, load};
 use crate::cli::BenchIngestArgs;
 
-const EVENT: &str = "products.free_stock_changed";
+pub(super) const EVENT: &str = "products.free_stock_changed";
 /// The goal from issue 3, for SQLite on 2 cores.
 const GOAL_PER_SEC: f64 = 20_000.0;
 const GOAL_P99: Duration = Duration::from_millis(25);
+/// Issue 12: with workers on, the backlog is empty this soon after the last acknowledgement.
+const GOAL_DRAIN: Duration = Duration::from_secs(2);
+/// How long the drain is waited for before it is reported as not drained.
+const DRAIN_LIMIT: Duration = Duration::from_secs(120);
 
 /// One measured run of the ingress.
 struct Run {
@@ -49,6 +53,12 @@ struct Run {
     stored: i64,
     /// CPU spent during the timed run, per thread name.
     cpu: Vec<(String, Duration)>,
+    /// With workers on: last acknowledgement → no job queued or running (`None` if it did not
+    /// drain within the limit).
+    drain: Option<Duration>,
+    /// Requests Kade made to the Picqer simulator from the first delivery until the backlog was
+    /// empty (or the run ended, with workers off).
+    picqer_calls: usize,
 }
 
 impl Run {
@@ -118,6 +128,14 @@ pub async fn ingest(args: BenchIngestArgs) -> anyhow::Result<()> {
         GOAL_P99.as_millis(),
         if met { "met" } else { "NOT met" }
     );
+    if args.workers {
+        let drained = run.drain.is_some_and(|d| d <= GOAL_DRAIN);
+        println!(
+            "  goal with workers (drained within {} s, 0 Picqer calls): {}",
+            GOAL_DRAIN.as_secs(),
+            if met && drained && run.picqer_calls == 0 { "met" } else { "NOT met" }
+        );
+    }
 
     if let Some(url) = &args.postgres {
         let schema = format!("bench_{}_{:08x}", std::process::id(), fastrand::u32(..));
@@ -175,6 +193,11 @@ fn report(run: &Run, n: usize) {
             .collect();
         println!("    by thread: {} (load generator included)", parts.join(", "));
     }
+    match run.drain {
+        Some(d) => println!("  backlog drained (last ack → no job left): {:>9.3} s", d.as_secs_f64()),
+        None => println!("  backlog drained: not measured (workers off) or NOT within {DRAIN_LIMIT:?}"),
+    }
+    println!("  Picqer calls during the run:             {:>9}", run.picqer_calls);
     let verdict = if run.stored == n as i64 { "none lost, none doubled" } else { "MISMATCH" };
     println!("  inbox after the run:                     {:>9} events of {n} sent ({verdict})", run.stored);
 }
@@ -196,15 +219,23 @@ async fn run_ingress(args: &BenchIngestArgs, database_url: &str) -> anyhow::Resu
     let addr = hub.addr;
     let path = "/webhooks/picqer/main";
     let host = addr.to_string();
+    // Triggered from now on: after the first sync's reads, so each delivery is newer state.
+    let at =
+        Trigger { base_secs: kade_engine::now_ms() / 1000 + 1, per_second: PER_TRIGGER_SECOND.min(products.len()) };
     let requests: Vec<Vec<u8>> = (0..args.webhooks)
         .map(|i| {
-            let body = envelope(hook.idhook, &hook.name, i, &products[i % products.len()]);
+            let body = envelope(hook.idhook, &hook.name, i, &products[i % products.len()], at);
             let signature = secret.sign(&body);
             let headers = [("Content-Type", "application/json"), ("X-Picqer-Signature", signature.as_str())];
             load::post_request(&host, path, &headers, &body)
         })
         .collect();
     let before = hub.engine.store().count_events().await?;
+    if args.workers {
+        // The first catalogue sync runs at start; the run measures deliveries, not that pass.
+        wait_for_idle(&hub, DRAIN_LIMIT).await.context("the first catalogue sync did not finish")?;
+    }
+    let calls_before = journal_seq(&sim);
 
     // Open every connection before the clock starts: the run measures Kade, not TCP handshakes.
     let mut conns = Vec::with_capacity(args.concurrency);
@@ -239,12 +270,37 @@ async fn run_ingress(args: &BenchIngestArgs, database_url: &str) -> anyhow::Resu
     }
     let wall = started.elapsed();
     let cpu = cpu::spent(&cpu_before, &cpu::sample());
+    let acked = Instant::now();
+    let drain = match args.workers {
+        true => wait_for_idle(&hub, DRAIN_LIMIT).await.ok().map(|()| acked.elapsed()),
+        false => None,
+    };
+    let picqer_calls = (journal_seq(&sim) - calls_before) as usize;
     latencies.sort_unstable();
     let stats = hub.ingest.stats();
     let stored = hub.engine.store().count_events().await? - before;
     hub.stop().await;
     sim.shutdown().await;
-    Ok(Run { wall, latencies, stats, stored, cpu })
+    Ok(Run { wall, latencies, stats, stored, cpu, drain, picqer_calls })
+}
+
+/// The simulator's request counter (its journal's newest sequence number).
+fn journal_seq(sim: &RunningSim) -> u64 {
+    sim.journal().last().map_or(0, |e| e.seq)
+}
+
+/// Waits until no job is queued or running (polling every 5 ms), or fails after `limit`.
+async fn wait_for_idle(hub: &Hub, limit: Duration) -> anyhow::Result<()> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let counts = hub.engine.store().queue_counts().await?;
+        let busy = ["queued", "running"].iter().map(|s| counts.get(*s).copied().unwrap_or(0)).sum::<i64>();
+        if busy == 0 {
+            return Ok(());
+        }
+        ensure!(Instant::now() < deadline, "{busy} jobs still queued or running after {limit:?}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }
 
 fn hub_options(sim: &RunningSim, database_url: &str, workers: bool) -> anyhow::Result<HubOptions> {
@@ -301,17 +357,28 @@ async fn product_pages(sim: &RunningSim, want: usize) -> anyhow::Result<Vec<Valu
 /// more keys per second than the one-per-second a slow trickle would give.
 const PER_TRIGGER_SECOND: usize = 1000;
 
+/// When the deliveries are triggered: `per_second` deliveries share each second, from
+/// `base_secs` (seconds since the epoch, written as Picqer writes its times).
+#[derive(Clone, Copy)]
+struct Trigger {
+    base_secs: i64,
+    per_second: usize,
+}
+
 /// Delivery `i`: a free-stock change of a product, distinct from every other delivery (its own
-/// stock figure), so none is a duplicate.
-fn envelope(idhook: u64, name: &str, i: usize, product: &Value) -> Vec<u8> {
+/// stock figure in the first warehouse), so none is a duplicate. As in Picqer, the body carries
+/// the product with its `stock` array. With `per_second` at most the number of products, the
+/// successive changes of one product carry successive seconds, so Kade applies each from its
+/// body without asking Picqer (same-second changes of one product would be re-read).
+fn envelope(idhook: u64, name: &str, i: usize, product: &Value, at: Trigger) -> Vec<u8> {
     let mut data = product.clone();
-    if let Some(obj) = data.as_object_mut() {
+    if let Some(stock) = data.get_mut("stock").and_then(|s| s.as_array_mut()).and_then(|s| s.first_mut()) {
+        stock["freestock"] = json!(i);
+    } else if let Some(obj) = data.as_object_mut() {
         obj.insert("freestock".into(), json!(i));
     }
-    let t = i / PER_TRIGGER_SECOND;
-    let secs = t % 86_400;
-    let triggered =
-        format!("2026-11-{:02} {:02}:{:02}:{:02}", 1 + (t / 86_400) % 28, secs / 3600, secs / 60 % 60, secs % 60);
+    let secs = at.base_secs + (i / at.per_second.max(1)) as i64;
+    let triggered = kade_core::PicqerDateTime::from_epoch_secs(secs).to_string();
     let body = json!({"idhook": idhook, "name": name, "event": EVENT, "event_triggered_at": triggered, "data": data});
     serde_json::to_vec(&body).unwrap_or_default()
 }
@@ -321,80 +388,6 @@ fn synthetic_bodies(n: usize) -> Vec<Vec<u8>> {
     let product = json!({"idproduct": 1, "productcode": "P-000001", "name": "Benchmark product",
         "price": 12.5, "stock": [{"idwarehouse": 1, "stock": 10, "reserved": 0, "freestock": 10}],
         "description": "x".repeat(600)});
-    (0..n).map(|i| envelope(1, "bench", i, &product)).collect()
-}
-
-/// The floor: `bodies` inserted with their de-dup key, `batch` rows per transaction, through
-/// the driver and settings Kade's SQLite ingest uses (rusqlite on a thread of its own, WAL,
-/// `synchronous=FULL`, one prepared statement). What is left above it is HTTP, verification and
-/// Kade's schema (the job row, the link, the indexes).
-async fn raw_sqlite(path: &Path, bodies: Arc<Vec<Vec<u8>>>, rows: usize, batch: usize) -> anyhow::Result<Duration> {
-    let path = path.to_path_buf();
-    tokio::task::spawn_blocking(move || -> anyhow::Result<Duration> {
-        let _ = std::fs::remove_file(&path);
-        let mut db = rusqlite::Connection::open(&path)?;
-        db.pragma_update(None, "journal_mode", "WAL")?;
-        db.pragma_update(None, "synchronous", "FULL")?;
-        db.execute(
-            "CREATE TABLE floor (id INTEGER PRIMARY KEY, dedupe_key TEXT NOT NULL UNIQUE, body BLOB NOT NULL)",
-            [],
-        )?;
-        let t = Instant::now();
-        for (c, chunk) in bodies[..rows].chunks(batch).enumerate() {
-            let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            {
-                let mut insert = tx.prepare_cached("INSERT INTO floor (dedupe_key, body) VALUES (?1, ?2)")?;
-                for (i, body) in chunk.iter().enumerate() {
-                    insert.execute(rusqlite::params![format!("floor/{}", c * batch + i), body])?;
-                }
-            }
-            tx.commit()?;
-        }
-        let elapsed = t.elapsed();
-        drop(db);
-        let _ = std::fs::remove_file(&path);
-        Ok(elapsed)
-    })
-    .await?
-}
-
-/// Kade's store without HTTP: the same inbox rows and product-refresh jobs the ingress builds,
-/// committed with `Store::ingest_shared`, `batch` per transaction.
-async fn store_ingest(url: &str, bodies: &[Vec<u8>], batch: usize) -> anyhow::Result<Duration> {
-    let store = Store::open(url).await?;
-    let items: Vec<(InboundEvent, NewJob)> = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, body)| {
-            let entity = format!("floor/product/{}", i % 1000);
-            let event = InboundEvent {
-                connection: "floor".into(),
-                source: "picqer".into(),
-                dedupe_key: format!("floor/{i}"),
-                event: EVENT.into(),
-                entity_key: Some(entity.clone()),
-                headers: json!({"content-type": "application/json", "user-agent": null, "x-picqer-signature": "x"}),
-                body: body.clone(),
-                verified: true,
-                received_ms: kade_engine::now_ms(),
-            };
-            let job = NewJob {
-                kind: kade_engine::picqer::PRODUCT_REFRESH_KIND.to_string(),
-                entity_key: Some(entity),
-                payload: json!({"connection": "floor", "event": EVENT, "idhook": 1, "idproduct": i % 1000}),
-                run_at_ms: kade_engine::now_ms(),
-                max_attempts: 12,
-                dedupe_key: None,
-                priority: 10,
-            };
-            (event, job)
-        })
-        .collect();
-    // Batches are built before the clock starts, as the ingress's batcher hands them over.
-    let batches: Vec<kade_store::IngestBatch> = items.chunks(batch).map(Arc::from).collect();
-    let t = Instant::now();
-    for chunk in batches {
-        store.ingest_shared(chunk).await?;
-    }
-    Ok(t.elapsed())
+    let at = Trigger { base_secs: 1_793_491_200, per_second: PER_TRIGGER_SECOND };
+    (0..n).map(|i| envelope(1, "bench", i, &product, at)).collect()
 }

@@ -4,6 +4,7 @@ mod agent;
 mod cpu;
 mod flows;
 mod ingest;
+mod ingest_floors;
 mod load;
 mod picqer;
 mod prestashop;
