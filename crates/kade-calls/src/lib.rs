@@ -95,6 +95,14 @@ pub fn note(system: &'static str, method: &str, path: &str, status: Option<u16>,
     });
 }
 
+/// Wall-clock milliseconds since the Unix epoch (the store's time unit). Here, not in
+/// `kade-core`, because reading the clock is I/O and `kade-core` stays pure; and in this small
+/// crate rather than `kade-engine` because `kade-store` needs it too and sits below the engine.
+pub fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,10 +22,8 @@ pub use jobs::{JobError, JobSpec, Priority};
 pub use metrics::Metrics;
 pub use worker::{Engine, EngineConfig};
 
-/// Milliseconds since the Unix epoch (the store's time unit).
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
-}
+/// Milliseconds since the Unix epoch (the store's time unit); one copy, in `kade-calls`.
+pub use kade_calls::now_ms;
 
 /// An effect entry for `connection`, stamped now, to be returned to the worker (which commits it
 /// with the job's completion) rather than written on the spot. Every connection kind uses it.

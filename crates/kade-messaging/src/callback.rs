@@ -112,8 +112,7 @@ pub fn verify_twilio_callback(
         .ok_or_else(|| CallbackError::Malformed("no MessageStatus field".into()))?;
     let key = full_url
         .split_once('?')
-        .map(|(_, q)| crate::form::parse(q))
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "key").map(|(_, v)| v));
+        .and_then(|(_, q)| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "key").map(|(_, v)| v.into_owned()));
     Ok(StatusUpdate { provider_id, key, state, error_code: field("ErrorCode").filter(|c| !c.is_empty()) })
 }
 

@@ -9,7 +9,6 @@
 
 mod callback;
 mod config;
-mod form;
 mod http;
 mod outbound;
 pub mod smtp;

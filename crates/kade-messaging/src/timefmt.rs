@@ -1,18 +1,7 @@
 //! Calendar arithmetic for the two date formats we write (no date crate needed for this).
 
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's algorithm).
-pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
-}
+// One copy of the calendar arithmetic, in the pure core.
+pub(crate) use kade_core::datetime::{civil_from_days, days_from_civil};
 
 /// RFC 5322 date in UTC, e.g. `Mon, 23 Nov 2026 12:05:50 +0000`.
 pub(crate) fn rfc5322(unix_s: i64) -> String {
@@ -29,17 +18,6 @@ pub(crate) fn rfc5322(unix_s: i64) -> String {
         secs / 60 % 60,
         secs % 60
     )
-}
-
-/// Days since 1970-01-01 of a civil date (inverse of [`civil_from_days`]).
-pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// Parses `Wed, 01 May 2024 10:00:00 +0000` (Twilio's dates) to Unix ms; `None` if it is not that.

@@ -69,7 +69,7 @@ impl TwilioClient {
     /// The StatusCallback URL for one message: the configured URL plus `key=<Outbound.key>`.
     pub(crate) fn callback_url(base: &str, key: &str) -> String {
         let sep = if base.contains('?') { '&' } else { '?' };
-        format!("{base}{sep}key={}", crate::form::encode(key))
+        format!("{base}{sep}key={}", form_urlencoded::byte_serialize(key.as_bytes()).collect::<String>())
     }
 
     pub(crate) async fn send(&self, key: &str, to: &str, body: &str) -> Result<Sent, SendError> {

@@ -166,7 +166,8 @@ async fn deliver_loop(state: Arc<Mutex<State>>, mut rx: mpsc::UnboundedReceiver<
     }
 }
 
-/// Compares secrets without an early exit on the first differing byte.
+/// Compares secrets without an early exit on the first differing byte (the `subtle` crate, so
+/// the optimiser cannot turn it back into one); the one compare every simulator's auth uses.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    subtle::ConstantTimeEq::ct_eq(a, b).into()
 }

@@ -169,7 +169,7 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 // can meet, before and after 1970.
 
 /// Days since 1970-01-01 → (year, month 1-12, day 1-31) in the proleptic Gregorian calendar.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097); // day of era, 0..=146_096

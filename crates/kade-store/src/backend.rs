@@ -197,10 +197,7 @@ fn migrator(backend: Backend) -> Migrator {
 
 /// Wall-clock unix milliseconds, for bookkeeping columns (`updated_ms`...). Scheduling decisions
 /// take the caller's `now_ms` instead, so tests and several processes agree on time explicitly.
-pub(crate) fn now_ms() -> i64 {
-    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
-}
+pub(crate) use kade_calls::now_ms;
 
 /// Typed column access shared by both row types, so each record is decoded by one function.
 pub(crate) trait Cols {

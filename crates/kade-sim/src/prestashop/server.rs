@@ -100,7 +100,7 @@ fn respond(format: Format, status: StatusCode, body: String, authed: bool) -> Re
         Format::Xml => "text/xml;charset=utf-8",
     };
     let sha1 = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, body.as_bytes());
-    let hex: String = sha1.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(sha1);
     let mut resp = (status, body).into_response();
     let h = resp.headers_mut();
     h.insert("content-type", HeaderValue::from_static(content_type));
@@ -126,11 +126,6 @@ fn error_response(format: Format, err: &PsError, authed: bool) -> Response {
     resp
 }
 
-/// Compares without an early exit on the first differing byte.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Checks the switch, the key and the permissions; `Ok` carries nothing, auth passed.
 pub(super) fn authorize(sim: &Sim, key: Option<&str>, resource: Option<&str>, method: &str) -> PsResult<()> {
     let access = lock(&sim.access);
@@ -148,7 +143,7 @@ pub(super) fn authorize(sim: &Sim, key: Option<&str>, resource: Option<&str>, me
     if key.len() != 32 {
         return Err(PsError::new(401, code::KEY_FORMAT, "Invalid authentication key format"));
     }
-    if !constant_time_eq(key.as_bytes(), access.key.as_bytes()) {
+    if !crate::callbacks::constant_time_eq(key.as_bytes(), access.key.as_bytes()) {
         return Err(PsError::new(401, code::UNKNOWN_KEY, "Invalid authentication key"));
     }
     if !access.active {

@@ -22,16 +22,7 @@ pub fn signature(auth_token: &str, url: &str, params: &[(String, String)]) -> St
 }
 
 fn form_encode(params: &[(String, String)]) -> String {
-    let enc = |s: &str| -> String {
-        s.bytes()
-            .map(|b| match b {
-                b' ' => "+".to_owned(),
-                b if b.is_ascii_alphanumeric() || b"-_.*".contains(&b) => (b as char).to_string(),
-                b => format!("%{b:02X}"),
-            })
-            .collect()
-    };
-    params.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish()
 }
 
 /// Moves a fresh message through sent → delivered, or to `outcome` (status, error code). The

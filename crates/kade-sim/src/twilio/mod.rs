@@ -204,15 +204,7 @@ pub fn rfc2822(unix_ms: i64) -> String {
 
 /// Civil date of a day number (days since 1970-01-01).
 pub fn ymd(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    crate::clock::civil_from_days(days)
 }
 
 /// `YYYY-MM-DD` of a Unix time in ms (the form of Twilio's `DateSent` filters).

@@ -9,19 +9,15 @@ use super::{WaMessage, WaSim, api::digits};
 use crate::callbacks::Outgoing;
 use crate::picqer::server::lock;
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// `sha256=<lowercase hex>`.
 pub fn signature_256(app_secret: &str, body: &[u8]) -> String {
     let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, app_secret.as_bytes()), body);
-    format!("sha256={}", hex(tag.as_ref()))
+    format!("sha256={}", hex::encode(tag))
 }
 
 fn signature_sha1(app_secret: &str, body: &[u8]) -> String {
     let tag = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, app_secret.as_bytes()), body);
-    format!("sha1={}", hex(tag.as_ref()))
+    format!("sha1={}", hex::encode(tag))
 }
 
 fn envelope(sim: &WaSim, value: Value) -> Value {

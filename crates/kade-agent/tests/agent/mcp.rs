@@ -1,12 +1,10 @@
 //! The MCP message layer: lifecycle, tool listing, each tool, identity inside the tool, and
 //! JSON-RPC errors.
 
-mod support;
-
+use crate::support::*;
 use kade_agent::AgentConfig;
 use kade_agent::mcp::{self, McpReply};
 use serde_json::{Value, json};
-use support::*;
 
 async fn call(agent: &kade_agent::Agent, msg: Value) -> Value {
     match mcp::handle(agent, msg.to_string().as_bytes()).await {

@@ -1,11 +1,9 @@
 //! The Twilio client against the simulator: sends, error codes, in-doubt resolution by lookup,
 //! and signed StatusCallbacks verified end to end.
 
-mod common;
-
 use std::time::Duration;
 
-use common::Receiver;
+use crate::common::Receiver;
 use kade_messaging::{
     CallbackError, Lookup, Messenger, MessengerOptions, Outbound, OutboundBody, SendError, TwilioConfig,
     verify_twilio_callback,

@@ -1,10 +1,8 @@
 //! Outbound webhooks: Standard Webhooks headers and signature, status classification, and the
 //! refusal of private targets.
 
-mod common;
-
+use crate::common::Receiver;
 use base64::Engine as _;
-use common::Receiver;
 use kade_messaging::{Messenger, MessengerOptions, Outbound, OutboundBody, SendError, WebhookOptions, WebhookTarget};
 use serde_json::json;
 

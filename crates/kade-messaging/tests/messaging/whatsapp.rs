@@ -1,10 +1,8 @@
 //! The WhatsApp client against the Cloud API simulator, and status callbacks verified end to end.
 
-mod common;
-
 use std::time::Duration;
 
-use common::Receiver;
+use crate::common::Receiver;
 use kade_messaging::{
     CallbackError, Lookup, Messenger, MessengerOptions, Outbound, OutboundBody, SendError, WhatsAppConfig,
     WhatsAppContent, verify_whatsapp_callback,

@@ -1,7 +1,6 @@
 //! The client against the PrestaShop simulator: JSON quirks, whole-object updates, notes, stock
 //! rows, and error classification; the shared transport's retries and budget in `transport`.
 
-#[path = "client/transport.rs"]
 mod transport;
 
 use std::net::SocketAddr;

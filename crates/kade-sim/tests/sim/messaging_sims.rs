@@ -51,7 +51,7 @@ fn client() -> Client {
 
 fn hmac_hex(key: &[u8], data: &[u8]) -> String {
     let tag = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key), data);
-    tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(tag)
 }
 
 #[tokio::test]
@@ -257,12 +257,7 @@ fn url_decode_form(body: &[u8]) -> Vec<(String, String)> {
 }
 
 fn form_encode(form: &[(&str, String)]) -> String {
-    let enc = |s: &str| -> String {
-        s.bytes()
-            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
-            .collect()
-    };
-    form.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&")
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish()
 }
 
 #[tokio::test]

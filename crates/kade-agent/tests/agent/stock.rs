@@ -1,11 +1,9 @@
 //! Stock questions on the mirror of a Picqer simulator: variants, typos, Dutch, ambiguity,
 //! unknown products and the sellable-stock formula.
 
-mod support;
-
+use crate::support::*;
 use kade_agent::stock::StockFormula;
 use kade_agent::{AgentConfig, Channel, Question};
-use support::*;
 
 fn ask(message: &str) -> Question {
     Question { message: message.into(), channel: Channel::Chat, from: None, language: None }
@@ -83,7 +81,7 @@ async fn the_configured_formula_decides_availability() {
         stock: StockFormula { warehouses: vec![102], ..StockFormula::default() },
         ..AgentConfig::default()
     };
-    let agent = support::agent(c, store, overflow);
+    let agent = crate::support::agent(c, store, overflow);
     let r = agent.ask(&ask("ZEP-0001-BLU-M in stock?")).await.unwrap();
     assert_eq!(r.facts.products[0].sellable, 0);
     sim.shutdown().await;

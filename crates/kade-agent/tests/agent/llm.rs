@@ -2,17 +2,15 @@
 //! calls Kade's tools, Kade runs them, identity rules hold whatever the model asks for, and a
 //! failing endpoint falls back to the templates.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 
+use crate::support::*;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Json, Router};
 use kade_agent::{AgentConfig, Channel, LlmConfig, Question};
 use serde_json::{Value, json};
-use support::*;
 
 /// A request body and the Authorization header it came with.
 type Seen = (Value, Option<String>);

@@ -1,11 +1,9 @@
 //! The evaluation set in the repository, run against a seeded simulator: it must meet its goal
 //! (>= 95 % of facts right, no disclosures without identity).
 
-mod support;
-
+use crate::support::*;
 use kade_agent::AgentConfig;
 use kade_agent::eval::{self, EvalSet};
-use support::*;
 
 #[tokio::test]
 async fn the_evaluation_set_meets_its_goal() {

@@ -1,11 +1,9 @@
 //! Order questions on the Picqer simulator: identity rules, shipments with every parcel,
 //! backorders with expected dates, references, the cache and Picqer failures.
 
-mod support;
-
+use crate::support::*;
 use kade_agent::{Agent, AgentConfig, Channel, Question, Reply};
 use serde_json::json;
-use support::*;
 
 fn ask(message: &str) -> Question {
     Question { message: message.into(), channel: Channel::Chat, from: None, language: None }
