@@ -191,7 +191,10 @@ async fn walkthrough(sim: &RunningSim, hub: &Hub, products: usize) -> anyhow::Re
     let mirrored =
         store.product("main", product.idproduct.0 as i64).await?.context("product missing from the mirror")?;
     let free: i64 = mirrored.stock.iter().map(|s| s.freestock).sum();
-    println!("6. Kade re-read the product from Picqer (webhooks are hints, so bursts coalesce into one read):");
+    println!(
+        "6. Kade applied the product to its mirror from the deliveries themselves (versioned by event time; \
+         it asks Picqer only when two deliveries of one second disagree):"
+    );
     println!(
         "   mirror now: {} free stock {} (was {}; -2 shipped, +25 counted).",
         mirrored.productcode,
