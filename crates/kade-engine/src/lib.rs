@@ -19,6 +19,8 @@ pub mod worker;
 
 pub use connector::{Connector, Registry};
 pub use jobs::{JobError, JobSpec, Priority};
+/// The one HTTP machinery every partner client uses (docs/design.md, "One partner transport").
+pub use kade_transport as transport;
 pub use metrics::Metrics;
 pub use worker::{Engine, EngineConfig};
 

@@ -8,13 +8,14 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::routing::get;
 use futures_util::future::BoxFuture;
 use kade_engine::connector::{ApiOperation, CheckLine, ConnectorError, RouteContext};
 use kade_engine::jobs::decode;
 use kade_engine::picqer::{PicqerEvent, PicqerSettings};
+use kade_engine::transport::{Partner, Request, Transport, TransportConfig};
 use kade_engine::{Connector, Engine, JobError, JobSpec, Priority};
 use kade_picqer::types::{NewOrder, NewOrderLine};
 use kade_picqer::{ApiKey, ClientConfig};
@@ -45,35 +46,31 @@ impl JobSpec for EchoJob {
 }
 
 struct EchoConnector {
-    receiver: String,
-    http: reqwest::Client,
+    /// The partner's API on the one partner transport (budget, timeouts, classified retries,
+    /// the call record), as every connector's client is.
+    api: Transport,
     forwarded: AtomicU64,
 }
 
 impl EchoConnector {
+    /// `receiver` is `http://host:port/hook`.
     fn new(receiver: &str) -> Arc<Self> {
-        Arc::new(EchoConnector {
-            receiver: receiver.into(),
-            http: reqwest::Client::new(),
-            forwarded: AtomicU64::new(0),
-        })
+        let base = receiver.trim_end_matches("/hook");
+        let cfg = TransportConfig::new(base, 50, Duration::from_secs(1));
+        let api = Transport::new(Partner::new("echo"), cfg, Default::default()).expect("transport builds");
+        Arc::new(EchoConnector { api, forwarded: AtomicU64::new(0) })
     }
 
     async fn forward(&self, job: &Job) -> Result<Option<AuditEntry>, JobError> {
         let EchoJob::Forward { connection, idorder, event } = decode(job)?;
-        let started = Instant::now();
-        let sent = self.http.post(&self.receiver).json(&json!({"idorder": idorder, "event": event})).send().await;
-        let status = sent.as_ref().ok().map(|r| r.status().as_u16());
-        kade_engine::calls::note("echo", "POST", "/hook", status, started.elapsed());
-        match sent {
-            Ok(r) if r.status().is_success() => {
-                self.forwarded.fetch_add(1, Ordering::Relaxed);
-                let entity = Some(kade_core::dedupe::entity_key(&connection, "order", idorder));
-                Ok(Some(kade_engine::effect_entry("echo", entity, "echoed", json!({"event": event}))))
-            }
-            Ok(r) => Err(JobError::transient(format!("the receiver answered {}", r.status()))),
-            Err(e) => Err(JobError::transient(format!("the receiver is unreachable: {e}"))),
-        }
+        let body = json!({"idorder": idorder, "event": event}).to_string();
+        // A POST: the transport never resends it once sent; the job retries it (the partner
+        // de-duplicates by order and event, as a real one would by an idempotency key).
+        let sent = self.api.send(&Request::post("/hook").body("application/json", body)).await;
+        sent.map_err(|e| JobError::from_partner(e.class(), e))?;
+        self.forwarded.fetch_add(1, Ordering::Relaxed);
+        let entity = Some(kade_core::dedupe::entity_key(&connection, "order", idorder));
+        Ok(Some(kade_engine::effect_entry("echo", entity, "echoed", json!({"event": event}))))
     }
 }
 
