@@ -6,7 +6,9 @@ use futures_util::Stream;
 use serde::de::DeserializeOwned;
 
 use crate::error::PicqerError;
-use crate::transport::{Call, PicqerClient};
+use kade_transport::Request;
+
+use crate::transport::PicqerClient;
 
 /// Picqer's fixed page size.
 pub const PAGE_SIZE: usize = 100;
@@ -51,7 +53,7 @@ impl<T: DeserializeOwned> Pager<T> {
         }
         let mut query = self.query.clone();
         query.push(("offset".into(), self.offset.to_string()));
-        let page: Vec<T> = self.client.send_json(Call::get(self.path.clone()).query(query)).await?;
+        let page: Vec<T> = self.client.send_json(Request::get(self.path.clone()).query(query)).await?;
         if page.len() < PAGE_SIZE {
             self.done = true;
         }

@@ -33,55 +33,16 @@ pub struct PicqerClient {
     cfg: Arc<ClientConfig>,
 }
 
-/// One request, fully built before the first attempt.
-pub(crate) struct Call {
-    pub method: Method,
-    pub path: String,
-    pub query: Vec<(String, String)>,
-    pub body: Option<Vec<u8>>,
-    /// Whether sending it twice has the same effect as once (so 5xx/timeouts may be retried).
-    pub repeatable: bool,
+/// Picqer's request bodies are JSON; every other part of a request is the transport's own
+/// [`Request`].
+pub(crate) trait JsonBody {
+    fn json<B: Serialize + ?Sized>(self, body: &B) -> Self;
 }
 
-impl Call {
-    fn new(method: Method, path: impl Into<String>) -> Self {
-        let repeatable = method != Method::POST;
-        Call { method, path: path.into(), query: Vec::new(), body: None, repeatable }
-    }
-
-    pub fn get(path: impl Into<String>) -> Self {
-        Self::new(Method::GET, path)
-    }
-
-    pub fn post(path: impl Into<String>) -> Self {
-        Self::new(Method::POST, path)
-    }
-
-    pub fn put(path: impl Into<String>) -> Self {
-        Self::new(Method::PUT, path)
-    }
-
-    pub fn delete(path: impl Into<String>) -> Self {
-        Self::new(Method::DELETE, path)
-    }
-
-    pub fn query(mut self, pairs: Vec<(String, String)>) -> Self {
-        self.query = pairs;
-        self
-    }
-
-    pub fn json<B: Serialize + ?Sized>(mut self, body: &B) -> Self {
+impl JsonBody for Request {
+    fn json<B: Serialize + ?Sized>(self, body: &B) -> Self {
         // Serialising our own request types cannot fail (no maps with non-string keys).
-        self.body = Some(serde_json::to_vec(body).unwrap_or_default());
-        self
-    }
-
-    fn request(self) -> Request {
-        let req = Request::new(self.method, self.path).query(self.query).repeatable(self.repeatable);
-        match self.body {
-            Some(body) => req.body("application/json", body),
-            None => req,
-        }
+        self.body("application/json", serde_json::to_vec(body).unwrap_or_default())
     }
 }
 
@@ -133,8 +94,8 @@ impl PicqerClient {
     }
 
     /// Sends a call and decodes a JSON answer.
-    pub(crate) async fn send_json<T: DeserializeOwned>(&self, call: Call) -> Result<T, PicqerError> {
-        let (method, path) = (call.method.clone(), call.path.clone());
+    pub(crate) async fn send_json<T: DeserializeOwned>(&self, call: Request) -> Result<T, PicqerError> {
+        let (method, path) = (call.method().clone(), call.label().to_string());
         let bytes = self.send(call).await?;
         // Some action endpoints answer with an empty body; decode that as JSON null.
         let slice: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"null" } else { &bytes };
@@ -142,8 +103,8 @@ impl PicqerClient {
     }
 
     /// Sends a call, with budget, retries and classification. Returns the raw 2xx body.
-    pub(crate) async fn send(&self, call: Call) -> Result<Bytes, PicqerError> {
-        Ok(self.transport.send(&call.request()).await?.body)
+    pub(crate) async fn send(&self, call: Request) -> Result<Bytes, PicqerError> {
+        Ok(self.transport.send(&call).await?.body)
     }
 }
 

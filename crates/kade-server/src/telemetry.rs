@@ -14,7 +14,9 @@ use tracing::Instrument as _;
 /// `axum::middleware::from_fn` middleware; added with `Router::layer`, so routing has already
 /// put the [`MatchedPath`] on the request (absent for the 404 fallback).
 pub async fn trace(request: Request, next: Next) -> Response {
-    let route = request.extensions().get::<MatchedPath>().map_or("(unmatched)", |p| p.as_str()).to_owned();
+    // A clone of the matched route is a reference count, not a copy of the text.
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map_or("(unmatched)", MatchedPath::as_str);
     let span = tracing::info_span!("http", method = %request.method(), route = %route);
     let started = Instant::now();
     let response = next.run(request).instrument(span.clone()).await;

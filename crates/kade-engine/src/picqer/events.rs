@@ -72,7 +72,7 @@ fn prepare_delivery(
         return Err(InboundError::HookMismatch { signed_by, claimed: env.idhook.0 });
     }
     let digest = ring::digest::digest(&ring::digest::SHA256, body);
-    let digest_hex = hex(digest.as_ref());
+    let digest_hex = hex::encode(digest.as_ref());
     let resource = env.resource();
     let triggered = env.event_triggered_at.to_string();
     let name = conn.name();
@@ -111,25 +111,4 @@ fn prepare_delivery(
         received_ms: now_ms(),
     };
     Ok((event, job))
-}
-
-/// Lower-case hex, without an allocation per byte (this runs for every delivery).
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn hex_matches_the_formatter() {
-        let bytes = [0x00, 0x0f, 0xa5, 0xff, 0x10];
-        let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(super::hex(&bytes), expected);
-    }
 }

@@ -5,7 +5,9 @@ use serde_json::json;
 
 use crate::error::{PicqerError, codes};
 use crate::pager::Pager;
-use crate::transport::{Call, PicqerClient};
+use kade_transport::Request;
+
+use crate::transport::{JsonBody as _, PicqerClient};
 use crate::types::{
     NewProduct, Product, ProductFilter, ProductImage, ProductPart, ProductUpdate, StockChange, StockEntry, Tag,
     VatGroup, Warehouse,
@@ -19,7 +21,7 @@ impl PicqerClient {
 
     /// One product.
     pub async fn product(&self, id: ProductId) -> Result<Product, PicqerError> {
-        self.send_json(Call::get(format!("/products/{id}"))).await
+        self.send_json(Request::get(format!("/products/{id}"))).await
     }
 
     /// Products with this exact productcode, active or not. Picqer lists active products only
@@ -35,36 +37,32 @@ impl PicqerClient {
 
     /// Creates a product (`POST /products`).
     pub async fn create_product(&self, product: &NewProduct) -> Result<Product, PicqerError> {
-        self.send_json(Call::post("/products").json(product)).await
+        self.send_json(Request::post("/products").json(product)).await
     }
 
     /// Partial update (`PUT /products/{id}`).
     pub async fn update_product(&self, id: ProductId, update: &ProductUpdate) -> Result<Product, PicqerError> {
-        self.send_json(Call::put(format!("/products/{id}")).json(update)).await
+        self.send_json(Request::put(format!("/products/{id}")).json(update)).await
     }
 
     /// Reactivates a product. Repeatable: activating twice is the same as once.
     pub async fn activate_product(&self, id: ProductId) -> Result<(), PicqerError> {
-        let mut call = Call::post(format!("/products/{id}/activate"));
-        call.repeatable = true;
-        self.send(call).await.map(drop)
+        self.send(Request::post(format!("/products/{id}/activate")).idempotent()).await.map(drop)
     }
 
     /// Deactivates a product (Picqer never deletes products). Repeatable.
     pub async fn inactivate_product(&self, id: ProductId) -> Result<(), PicqerError> {
-        let mut call = Call::post(format!("/products/{id}/inactivate"));
-        call.repeatable = true;
-        self.send(call).await.map(drop)
+        self.send(Request::post(format!("/products/{id}/inactivate")).idempotent()).await.map(drop)
     }
 
     /// Stock per warehouse.
     pub async fn stock(&self, id: ProductId) -> Result<Vec<StockEntry>, PicqerError> {
-        self.send_json(Call::get(format!("/products/{id}/stock"))).await
+        self.send_json(Request::get(format!("/products/{id}/stock"))).await
     }
 
     /// Stock in one warehouse.
     pub async fn stock_in(&self, id: ProductId, warehouse: WarehouseId) -> Result<StockEntry, PicqerError> {
-        self.send_json(Call::get(format!("/products/{id}/stock/{warehouse}"))).await
+        self.send_json(Request::get(format!("/products/{id}/stock/{warehouse}"))).await
     }
 
     /// Changes stock in one warehouse. Picqer refuses to go negative or below what picklists
@@ -75,15 +73,14 @@ impl PicqerClient {
         warehouse: WarehouseId,
         change: &StockChange,
     ) -> Result<StockEntry, PicqerError> {
-        let mut call = Call::post(format!("/products/{id}/stock/{warehouse}")).json(change);
-        call.repeatable = matches!(change, StockChange::Absolute { .. });
-        self.send_json(call).await
+        let call = Request::post(format!("/products/{id}/stock/{warehouse}")).json(change);
+        self.send_json(call.repeatable(matches!(change, StockChange::Absolute { .. }))).await
     }
 
     /// Parts of a composition; empty for a product that is not one (Picqer answers 404 with
     /// error_code 20 there).
     pub async fn parts(&self, id: ProductId) -> Result<Vec<ProductPart>, PicqerError> {
-        match self.send_json(Call::get(format!("/products/{id}/parts"))).await {
+        match self.send_json(Request::get(format!("/products/{id}/parts"))).await {
             Err(e) if e.is_not_found() && e.error_code() == Some(codes::NO_PARTS) => Ok(Vec::new()),
             other => other,
         }
@@ -91,13 +88,15 @@ impl PicqerClient {
 
     /// Adds a part to a composition.
     pub async fn add_part(&self, id: ProductId, part: ProductId, amount: i64) -> Result<ProductPart, PicqerError> {
-        self.send_json(Call::post(format!("/products/{id}/parts")).json(&json!({"idproduct": part, "amount": amount})))
-            .await
+        self.send_json(
+            Request::post(format!("/products/{id}/parts")).json(&json!({"idproduct": part, "amount": amount})),
+        )
+        .await
     }
 
     /// The product's images.
     pub async fn product_images(&self, id: ProductId) -> Result<Vec<ProductImage>, PicqerError> {
-        self.send_json(Call::get(format!("/products/{id}/images"))).await
+        self.send_json(Request::get(format!("/products/{id}/images"))).await
     }
 
     /// Uploads an image file to a product (`POST /products/{id}/images` with the file as
@@ -106,12 +105,12 @@ impl PicqerClient {
     pub async fn add_product_image(&self, id: ProductId, file: &[u8]) -> Result<ProductImage, PicqerError> {
         use base64::Engine as _;
         let image = base64::engine::general_purpose::STANDARD.encode(file);
-        self.send_json(Call::post(format!("/products/{id}/images")).json(&json!({"image": image}))).await
+        self.send_json(Request::post(format!("/products/{id}/images")).json(&json!({"image": image}))).await
     }
 
     /// Tags a product.
     pub async fn tag_product(&self, id: ProductId, tag: TagId) -> Result<(), PicqerError> {
-        self.send(Call::post(format!("/products/{id}/tags")).json(&json!({"idtag": tag}))).await.map(drop)
+        self.send(Request::post(format!("/products/{id}/tags")).json(&json!({"idtag": tag}))).await.map(drop)
     }
 
     /// All warehouses.
@@ -121,7 +120,7 @@ impl PicqerClient {
 
     /// All VAT groups.
     pub async fn vatgroups(&self) -> Result<Vec<VatGroup>, PicqerError> {
-        self.send_json(Call::get("/vatgroups")).await
+        self.send_json(Request::get("/vatgroups")).await
     }
 
     /// All tags.
@@ -131,6 +130,6 @@ impl PicqerClient {
 
     /// Creates a tag.
     pub async fn create_tag(&self, title: &str, color: &str, inherit: bool) -> Result<Tag, PicqerError> {
-        self.send_json(Call::post("/tags").json(&json!({"title": title, "color": color, "inherit": inherit}))).await
+        self.send_json(Request::post("/tags").json(&json!({"title": title, "color": color, "inherit": inherit}))).await
     }
 }

@@ -4,7 +4,9 @@ use kade_core::ids::HookId;
 
 use crate::error::PicqerError;
 use crate::pager::Pager;
-use crate::transport::{Call, PicqerClient};
+use kade_transport::Request;
+
+use crate::transport::{JsonBody as _, PicqerClient};
 use crate::types::{Hook, NewHook};
 
 impl PicqerClient {
@@ -15,23 +17,21 @@ impl PicqerClient {
 
     /// One hook.
     pub async fn hook(&self, id: HookId) -> Result<Hook, PicqerError> {
-        self.send_json(Call::get(format!("/hooks/{id}"))).await
+        self.send_json(Request::get(format!("/hooks/{id}"))).await
     }
 
     /// Subscribes `address` to one event. Not repeatable: list first to stay idempotent.
     pub async fn create_hook(&self, hook: &NewHook) -> Result<Hook, PicqerError> {
-        self.send_json(Call::post("/hooks").json(hook)).await
+        self.send_json(Request::post("/hooks").json(hook)).await
     }
 
     /// Deactivates a hook (`DELETE /hooks/{id}`; Picqer keeps it, inactive).
     pub async fn deactivate_hook(&self, id: HookId) -> Result<(), PicqerError> {
-        self.send(Call::delete(format!("/hooks/{id}"))).await.map(drop)
+        self.send(Request::delete(format!("/hooks/{id}"))).await.map(drop)
     }
 
     /// Reactivates a hook Picqer (or we) deactivated. Repeatable.
     pub async fn reactivate_hook(&self, id: HookId) -> Result<Hook, PicqerError> {
-        let mut call = Call::post(format!("/hooks/{id}/reactivate"));
-        call.repeatable = true;
-        self.send_json(call).await
+        self.send_json(Request::post(format!("/hooks/{id}/reactivate")).idempotent()).await
     }
 }

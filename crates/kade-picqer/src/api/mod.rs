@@ -1,6 +1,6 @@
-//! Endpoint methods, grouped by resource. Each is a thin wrapper: build a [`Call`], send it.
+//! Endpoint methods, grouped by resource. Each is a thin wrapper: build a [`Request`], send it.
 //!
-//! [`Call`]: crate::transport::Call
+//! [`Request`]: kade_transport::Request
 
 pub(crate) mod catalogue;
 pub(crate) mod hooks;

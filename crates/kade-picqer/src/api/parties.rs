@@ -4,7 +4,9 @@ use kade_core::ids::{CustomerId, SupplierId};
 
 use crate::error::PicqerError;
 use crate::pager::Pager;
-use crate::transport::{Call, PicqerClient};
+use kade_transport::Request;
+
+use crate::transport::{JsonBody as _, PicqerClient};
 use crate::types::{Customer, NewCustomer, NewSupplier, ShippingProvider, Supplier};
 
 impl PicqerClient {
@@ -16,17 +18,17 @@ impl PicqerClient {
 
     /// One customer.
     pub async fn customer(&self, id: CustomerId) -> Result<Customer, PicqerError> {
-        self.send_json(Call::get(format!("/customers/{id}"))).await
+        self.send_json(Request::get(format!("/customers/{id}"))).await
     }
 
     /// Creates a customer.
     pub async fn create_customer(&self, customer: &NewCustomer) -> Result<Customer, PicqerError> {
-        self.send_json(Call::post("/customers").json(customer)).await
+        self.send_json(Request::post("/customers").json(customer)).await
     }
 
     /// Shipping providers and their profiles.
     pub async fn shipping_providers(&self) -> Result<Vec<ShippingProvider>, PicqerError> {
-        self.send_json(Call::get("/shippingproviders")).await
+        self.send_json(Request::get("/shippingproviders")).await
     }
 
     /// Suppliers, page by page.
@@ -36,11 +38,11 @@ impl PicqerClient {
 
     /// One supplier.
     pub async fn supplier(&self, id: SupplierId) -> Result<Supplier, PicqerError> {
-        self.send_json(Call::get(format!("/suppliers/{id}"))).await
+        self.send_json(Request::get(format!("/suppliers/{id}"))).await
     }
 
     /// Creates a supplier.
     pub async fn create_supplier(&self, supplier: &NewSupplier) -> Result<Supplier, PicqerError> {
-        self.send_json(Call::post("/suppliers").json(supplier)).await
+        self.send_json(Request::post("/suppliers").json(supplier)).await
     }
 }

@@ -5,13 +5,15 @@ use serde_json::json;
 
 use crate::error::PicqerError;
 use crate::pager::Pager;
-use crate::transport::{Call, PicqerClient};
+use kade_transport::Request;
+
+use crate::transport::{JsonBody as _, PicqerClient};
 use crate::types::{NewReturn, Return, ReturnLine, ReturnStatus};
 
 impl PicqerClient {
     /// The account's return statuses.
     pub async fn return_statuses(&self) -> Result<Vec<ReturnStatus>, PicqerError> {
-        self.send_json(Call::get("/return_statuses")).await
+        self.send_json(Request::get("/return_statuses")).await
     }
 
     /// Returns, page by page.
@@ -21,12 +23,12 @@ impl PicqerClient {
 
     /// One return.
     pub async fn return_(&self, id: ReturnId) -> Result<Return, PicqerError> {
-        self.send_json(Call::get(format!("/returns/{id}"))).await
+        self.send_json(Request::get(format!("/returns/{id}"))).await
     }
 
     /// Registers a return.
     pub async fn create_return(&self, ret: &NewReturn) -> Result<Return, PicqerError> {
-        self.send_json(Call::post("/returns").json(ret)).await
+        self.send_json(Request::post("/returns").json(ret)).await
     }
 
     /// Changes a return's status through its log.
@@ -37,11 +39,11 @@ impl PicqerClient {
         message: &str,
     ) -> Result<(), PicqerError> {
         let body = json!({"idreturn_status": status, "message": message});
-        self.send(Call::post(format!("/returns/{id}/logs")).json(&body)).await.map(drop)
+        self.send(Request::post(format!("/returns/{id}/logs")).json(&body)).await.map(drop)
     }
 
     /// Receives returned products (restocks them).
     pub async fn receive_return(&self, id: ReturnId, lines: &[ReturnLine]) -> Result<Return, PicqerError> {
-        self.send_json(Call::post(format!("/returns/{id}/receive")).json(&json!({"products": lines}))).await
+        self.send_json(Request::post(format!("/returns/{id}/receive")).json(&json!({"products": lines}))).await
     }
 }

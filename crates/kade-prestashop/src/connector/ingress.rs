@@ -42,18 +42,11 @@ struct Notice {
     delivery_id: Option<serde_json::Value>,
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
-}
-
 /// Constant-time check of `sha256=<hex>` against the HMAC of `body`.
 pub fn verify_signature(secret: &str, signature: Option<&str>, body: &[u8]) -> Result<(), NotifyError> {
     let sig = signature.ok_or(NotifyError::MissingSignature)?;
-    let hex = sig.trim().strip_prefix("sha256=").ok_or(NotifyError::BadSignature)?;
-    let tag = unhex(hex).ok_or(NotifyError::BadSignature)?;
+    let digits = sig.trim().strip_prefix("sha256=").ok_or(NotifyError::BadSignature)?;
+    let tag = hex::decode(digits).map_err(|_| NotifyError::BadSignature)?;
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
     ring::hmac::verify(&key, body, &tag).map_err(|_| NotifyError::BadSignature)
 }
@@ -71,7 +64,7 @@ pub async fn ingest_notification(
         return Err(NotifyError::Malformed(format!("unknown event {:?}", notice.event)));
     }
     let digest = ring::digest::digest(&ring::digest::SHA256, body);
-    let digest_hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    let digest_hex = hex::encode(digest.as_ref());
     let delivery = notice.delivery_id.map(|d| d.to_string()).unwrap_or_default();
     let entity = shop.order_entity(notice.id_order);
     let job = PrestaJob::Order(OrderJob {
@@ -105,8 +98,7 @@ mod tests {
 
     fn sign(secret: &str, body: &[u8]) -> String {
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
-        let hex: String = ring::hmac::sign(&key, body).as_ref().iter().map(|b| format!("{b:02x}")).collect();
-        format!("sha256={hex}")
+        format!("sha256={}", hex::encode(ring::hmac::sign(&key, body).as_ref()))
     }
 
     #[test]
